@@ -1,0 +1,394 @@
+"""Prediction for people: any image in, a label map out; sliding windows; the model zoo.
+
+``segkit.load_model(name)`` returns a trained :class:`Segmenter`, and ``model.predict(image)``
+takes a PIL image, a numpy ``H x W x 3`` uint8 array or a float tensor and returns class labels.
+Built in lessons/01-pixels-and-labels (the two-line demo), lessons/10-applications (sliding
+windows on large tiles) and lessons/11-pretrained-and-deployment (the zoo).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ZOO_DIR = Path(__file__).resolve().parent / "zoo"
+MANIFEST = "manifest.json"
+BLENDS = ("gaussian", "uniform")
+
+
+# ---------------------------------------------------------------- image in, tensor out
+
+def to_batch(image: Any) -> tuple[torch.Tensor, bool]:
+    """Turn one image or a batch into a float32 batch ``(N, 3, H, W)`` in the model's input range.
+
+    Accepts a PIL image (converted to RGB), a numpy ``(H, W, 3)`` uint8 array (scaled to [0, 1]),
+    or a floating-point tensor ``(3, H, W)`` / ``(N, 3, H, W)`` already in [0, 1].
+
+    Returns:
+        ``(batch, batched)``: ``batched`` is False when a single image was given.
+
+    Raises:
+        TypeError: unsupported type, a numpy array that is not uint8, an integer tensor.
+        ValueError: wrong number of dimensions or channels, NaN / infinite values.
+    """
+    if hasattr(image, "convert") and hasattr(image, "size") and not isinstance(image, (np.ndarray, torch.Tensor)):
+        image = np.asarray(image.convert("RGB"))  # PIL -> (H, W, 3) uint8
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8:
+            raise TypeError(
+                f"numpy images must be uint8 (H, W, 3) with values 0..255, got dtype {image.dtype}; "
+                "for float images in [0, 1] pass torch.from_numpy(image).permute(2, 0, 1) instead"
+            )
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"numpy images must have shape (H, W, 3), got {image.shape}")
+        tensor = torch.tensor(image).permute(2, 0, 1).float() / 255.0  # (3, H, W)
+        return tensor.unsqueeze(0), False
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(
+            "predict takes a PIL image, a numpy (H, W, 3) uint8 array or a float tensor (3, H, W) / "
+            f"(N, 3, H, W), got {type(image).__name__}"
+        )
+    if not image.is_floating_point():
+        raise TypeError(f"image tensors must be floating point in [0, 1], got dtype {image.dtype}; use x.float() / 255")
+    if image.ndim not in (3, 4) or image.shape[-3] != 3:
+        raise ValueError(f"image tensors must have shape (3, H, W) or (N, 3, H, W), got {tuple(image.shape)}")
+    if not torch.isfinite(image).all():
+        raise ValueError("the image contains NaN or infinite values")
+    batched = image.ndim == 4
+    return (image if batched else image.unsqueeze(0)).float(), batched
+
+
+def pad_to_stride(x: torch.Tensor, stride: int) -> torch.Tensor:
+    """Pad ``x`` (N, C, H, W) at the bottom/right to multiples of ``stride``: reflect, or zeros where
+    the image is too small to reflect. Crop the output back with ``y[..., :H, :W]``."""
+    height, width = x.shape[-2:]
+    pad_h, pad_w = -height % stride, -width % stride
+    if pad_h == 0 and pad_w == 0:
+        return x
+    mode = "reflect" if pad_h < height and pad_w < width else "constant"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)  # (N, C, H + pad_h, W + pad_w)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """Logits ``(N, C, H, W)`` float32 (on the CPU) of an already prepared batch ``(N, 3, H, W)``,
+    padded to ``model.stride`` and cropped back."""
+    height, width = batch.shape[-2:]
+    x = pad_to_stride(batch.to(_model_device(model)), getattr(model, "stride", 1))
+    return model(x)[..., :height, :width].float().cpu()  # (N, C, H, W)
+
+
+# ---------------------------------------------------------------- sliding windows
+
+def window_starts(size: int, window: int, overlap: float) -> list[int]:
+    """Top (or left) offsets of windows of length ``window`` covering ``size`` pixels with ``overlap``.
+
+    The step is ``window * (1 - overlap)``; the last window ends exactly at ``size``.
+    """
+    if window >= size:
+        return [0]
+    step = max(1, int(window * (1.0 - overlap)))
+    starts = list(range(0, size - window, step))
+    return starts + [size - window]
+
+
+def blend_weights(window: tuple[int, int], blend: str = "gaussian") -> torch.Tensor:
+    """Weight ``(h, w)`` of each window pixel when overlapping windows are averaged.
+
+    "uniform": all ones. "gaussian": a separable Gaussian with sigma = window / 8, so the centre of a
+    window, which saw the most context, counts more than its border.
+    """
+    if blend not in BLENDS:
+        raise ValueError(f"unknown blend {blend!r}; choose one of {BLENDS}")
+    if blend == "uniform":
+        return torch.ones(window)
+    axes = []
+    for n in window:
+        r = torch.arange(n, dtype=torch.float64) - (n - 1) / 2
+        axes.append(torch.exp(-0.5 * (r / (n / 8)) ** 2))
+    return (axes[0][:, None] * axes[1][None, :]).float()  # (h, w), 1 at the centre
+
+
+def _check_window(window: int | Sequence[int], overlap: float, stride: int) -> tuple[int, int]:
+    if isinstance(window, int):
+        window = (window, window)
+    if len(window) != 2 or not all(isinstance(s, int) and s >= stride for s in window):
+        raise ValueError(f"window must be (h, w) ints of at least the model stride {stride}, got {window!r}")
+    if not 0.0 <= overlap < 1.0:
+        raise ValueError(f"overlap must be in [0, 1), got {overlap!r}")
+    return tuple(window)
+
+
+@torch.no_grad()
+def sliding_window_logits(
+    model: nn.Module,
+    batch: torch.Tensor,
+    window: int | Sequence[int] = (512, 512),
+    overlap: float = 0.25,
+    blend: str = "gaussian",
+) -> torch.Tensor:
+    """Logits ``(N, C, H, W)`` of a large batch ``(N, 3, H, W)`` from overlapping windows.
+
+    Every window is segmented on its own; where windows overlap their logits are averaged with
+    :func:`blend_weights`. Memory grows with the window, not with the image.
+    """
+    stride = getattr(model, "stride", 1)
+    win_h, win_w = _check_window(window, overlap, stride)
+    n, _, height, width = batch.shape
+    win_h, win_w = min(win_h, height), min(win_w, width)
+    weights = blend_weights((win_h, win_w), blend)  # (h, w)
+    total: torch.Tensor | None = None
+    norm = torch.zeros(height, width)
+    for top in window_starts(height, win_h, overlap):
+        for left in window_starts(width, win_w, overlap):
+            tile = predict_logits(model, batch[..., top:top + win_h, left:left + win_w])  # (N, C, h, w)
+            if total is None:
+                total = torch.zeros(n, tile.shape[1], height, width)
+            total[..., top:top + win_h, left:left + win_w] += tile * weights
+            norm[top:top + win_h, left:left + win_w] += weights
+    return total / norm  # (N, C, H, W)
+
+
+def sliding_window_predict(
+    model: nn.Module,
+    image: Any,
+    window: int | Sequence[int] = (512, 512),
+    overlap: float = 0.25,
+    blend: str = "gaussian",
+) -> torch.Tensor:
+    """Label map of an image of any size, segmented window by window (see :func:`sliding_window_logits`).
+
+    Args:
+        model: maps ``(N, 3, h, w)`` float to logits ``(N, C, h, w)``; put it in eval mode first.
+        image: anything :func:`to_batch` accepts (no normalisation is applied here).
+        window: ``(h, w)`` of each window, at least ``model.stride``.
+        overlap: fraction of a window shared with its neighbour, in [0, 1).
+        blend: "gaussian" or "uniform" weighting of overlapping logits.
+
+    Returns:
+        int64 labels ``(H, W)``, or ``(N, H, W)`` for a batch.
+    """
+    batch, batched = to_batch(image)
+    labels = sliding_window_logits(model, batch, window, overlap, blend).argmax(dim=1)  # (N, H, W)
+    return labels if batched else labels[0]
+
+
+# ---------------------------------------------------------------- the predictor
+
+class Segmenter(nn.Module):
+    """A trained model packaged for prediction: class names, palette, normalisation, ``predict``.
+
+    Args:
+        model: the network, ``(N, 3, H, W)`` -> logits ``(N, C, H, W)``.
+        classes: the C class names.
+        palette: ``(C, 3)`` uint8 colours for :func:`segkit.viz.colorize`.
+        mean, std: per-channel normalisation applied to [0, 1] images before the network
+            (``None``: the network takes [0, 1] images as they are).
+        name: the zoo name, if it came from the zoo.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        classes: Sequence[str],
+        palette: Any = None,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__()
+        num_classes = getattr(model, "num_classes", len(classes))
+        if len(classes) != num_classes:
+            raise ValueError(f"{len(classes)} class names for a model with {num_classes} classes")
+        self.model = model
+        self.classes = tuple(classes)
+        self.palette = None if palette is None else np.asarray(palette, dtype=np.uint8)
+        self.name = name
+        self.mean = None if mean is None else torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = None if std is None else torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def stride(self) -> int:
+        return getattr(self.model, "stride", 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, C, H, W)`` of an already normalised batch ``(N, 3, H, W)``."""
+        return self.model(x)
+
+    def normalize(self, batch: torch.Tensor) -> torch.Tensor:
+        """Apply the model's normalisation to a [0, 1] batch ``(N, 3, H, W)``."""
+        if self.mean is not None:
+            batch = (batch - self.mean) / self.std
+        return batch
+
+    @torch.no_grad()
+    def predict(
+        self,
+        image: Any,
+        *,
+        max_size: int = 1024,
+        window: int | Sequence[int] = (512, 512),
+        overlap: float = 0.25,
+        blend: str = "gaussian",
+    ) -> torch.Tensor:
+        """Class labels of an image: ``(H, W)`` int64 (or ``(N, H, W)`` for a batch), on the CPU.
+
+        ``image`` is a PIL image, a numpy ``(H, W, 3)`` uint8 array or a float tensor
+        ``(3, H, W)`` / ``(N, 3, H, W)`` in [0, 1]. Images with a side longer than ``max_size`` are
+        segmented with :func:`sliding_window_logits` (``window``, ``overlap``, ``blend``).
+        """
+        batch, batched = to_batch(image)
+        height, width = batch.shape[-2:]
+        if height < self.stride or width < self.stride:
+            raise ValueError(
+                f"image is {height}x{width} pixels; {self.name or type(self.model).__name__} needs at least "
+                f"{self.stride}x{self.stride} (its stride); resize it first"
+            )
+        self.eval()
+        batch = self.normalize(batch)
+        if max(height, width) > max_size:
+            logits = sliding_window_logits(self.model, batch, window, overlap, blend)
+        else:
+            logits = predict_logits(self.model, batch)  # (N, C, H, W)
+        labels = logits.argmax(dim=1)  # (N, H, W) int64
+        return labels if batched else labels[0]
+
+
+# ---------------------------------------------------------------- the zoo
+
+def _read_manifest(zoo_dir: Path = ZOO_DIR) -> dict[str, dict[str, Any]]:
+    path = zoo_dir / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def list_models() -> list[str]:
+    """Names of the models in segkit's zoo, e.g. ``["cells-unet-small", "shapes-fcn8s-tiny", ...]``."""
+    return sorted(_read_manifest())
+
+
+def zoo_entry(name: str) -> dict[str, Any]:
+    """The manifest record of zoo model ``name``: file, sha256, recipe, training time, mIoU, ..."""
+    manifest = _read_manifest()
+    if name not in manifest:
+        raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(sorted(manifest)) or 'nothing yet'}")
+    return manifest[name]
+
+
+def _build(entry: dict[str, Any], path: Path) -> nn.Module:
+    """The model described by a manifest record, with the float16 weights at ``path`` as float32."""
+    from segkit.models import build_model
+
+    config = dict(entry["config"])
+    model = build_model(config.pop("name"), config.pop("num_classes"), **config)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model.eval()
+
+
+def load_model(name: str, device: str | torch.device | None = None, verify: bool = True) -> Segmenter:
+    """A trained model from segkit's zoo, in eval mode, ready for ``.predict(image)``.
+
+    Args:
+        name: one of :func:`list_models`.
+        device: where to put it (default: the CPU).
+        verify: check the weights file against the SHA-256 in the manifest.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones) or a corrupted weights file.
+    """
+    entry = zoo_entry(name)
+    path = ZOO_DIR / entry["file"]
+    if verify and sha256(path) != entry["sha256"]:
+        raise ValueError(f"{path} does not match the SHA-256 in the zoo manifest; reinstall segkit")
+    model = _build(entry, path)
+    segmenter = Segmenter(model, entry["classes"], entry.get("palette"), entry.get("mean"), entry.get("std"), name)
+    return segmenter.to(device or "cpu").eval()
+
+
+def evaluate_frozen(model: nn.Module, dataset: str, batch_size: int = 16) -> dict[str, Any]:
+    """Metrics of ``model`` on ``dataset``'s frozen evaluation split (the numbers the zoo records)."""
+    from torch.utils.data import DataLoader
+
+    from segkit.data import load_frozen_split
+    from segkit.train import evaluate
+
+    split = load_frozen_split(dataset)
+    loader = DataLoader(split, batch_size=batch_size)
+    net = model.model if isinstance(model, Segmenter) else model
+    return evaluate(net, loader, net.num_classes, getattr(split, "ignore_index", None), _model_device(net))
+
+
+def export_to_zoo(
+    model: nn.Module,
+    path: str | os.PathLike,
+    *,
+    dataset: str,
+    architecture: str,
+    classes: Sequence[str],
+    recipe: str,
+    train_time_s: float,
+    model_kwargs: dict[str, Any] | None = None,
+    palette: Any = None,
+) -> dict[str, Any]:
+    """Publish ``model`` to a zoo folder: float16 weights at ``path`` plus a manifest record.
+
+    The record (in ``manifest.json`` beside ``path``, keyed by the file's stem) holds the file's
+    SHA-256, the model config, classes and palette, the exact recipe, the training time, the
+    machine, and the mIoU on ``dataset``'s frozen split measured with the float16 weights as
+    :func:`load_model` will load them. Called by ``python -m segkit.train --export``.
+    """
+    from segkit.train.distributed import unwrap
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = unwrap(model).cpu().eval()
+    config = dict(getattr(net, "config", None) or {"name": architecture, "num_classes": len(classes), **(model_kwargs or {})})
+    config.setdefault("name", architecture)
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, path)
+    entry: dict[str, Any] = {
+        "file": path.name,
+        "sha256": sha256(path),
+        "size_bytes": path.stat().st_size,
+        "dataset": dataset,
+        "config": config,
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "classes": list(classes),
+        "palette": palette,
+        "recipe": recipe,
+        "train_time_s": round(train_time_s, 1),
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}",
+    }
+    scores = evaluate_frozen(_build(entry, path), dataset)
+    entry["frozen_miou"] = round(float(scores["mean_iou"]), 6)
+    entry["frozen_pixel_accuracy"] = round(float(scores["pixel_accuracy"]), 6)
+    manifest = _read_manifest(path.parent)
+    manifest[path.stem] = entry
+    (path.parent / MANIFEST).write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+    return entry
