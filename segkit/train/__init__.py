@@ -1,0 +1,25 @@
+"""Training: ``fit`` / ``evaluate``, checkpoints, schedules, several processes, and the CLI.
+
+Read in this order: ``loop`` (fit, evaluate), ``schedules`` (poly, cosine), ``checkpoint``
+(save / resume exactly), ``distributed`` (torchrun helpers), ``cli`` (``python -m segkit.train``).
+Built in lessons/02-workflow and lessons/07-training-in-practice.
+"""
+from __future__ import annotations
+
+from segkit.train.checkpoint import load_checkpoint, save_checkpoint
+from segkit.train.cli import main
+from segkit.train.loop import EarlyStopping, evaluate, fit, split_batch
+from segkit.train.schedules import cosine_factor, make_scheduler, poly_factor
+
+__all__ = [
+    "fit",
+    "evaluate",
+    "split_batch",
+    "EarlyStopping",
+    "make_scheduler",
+    "poly_factor",
+    "cosine_factor",
+    "save_checkpoint",
+    "load_checkpoint",
+    "main",
+]

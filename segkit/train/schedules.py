@@ -1,0 +1,41 @@
+"""Learning-rate schedules stepped once per iteration. Built in lessons/07-training-in-practice."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.optim.lr_scheduler import LambdaLR, LRScheduler
+
+SCHEDULES = ("poly", "cosine")
+
+
+def poly_factor(step: int, total_steps: int, power: float = 0.9) -> float:
+    """DeepLab's "poly" factor ``(1 - step / total_steps) ** power``, in [0, 1]."""
+    return max(0.0, 1.0 - step / total_steps) ** power
+
+
+def cosine_factor(step: int, total_steps: int) -> float:
+    """Cosine annealing factor ``(1 + cos(pi * step / total_steps)) / 2``, from 1 down to 0."""
+    return 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
+
+
+def make_scheduler(
+    name: str | LRScheduler | None, optimizer: torch.optim.Optimizer, total_steps: int
+) -> LRScheduler | None:
+    """Build a per-iteration schedule that multiplies every group's initial learning rate.
+
+    Args:
+        name: "poly" (power 0.9), "cosine", ``None`` (constant) or a ready ``LRScheduler``,
+            which is returned unchanged (it will be stepped once per iteration).
+        optimizer: the optimizer whose learning rates the schedule drives.
+        total_steps: iterations in the whole run (epochs x batches per epoch), >= 1.
+    """
+    if name is None or isinstance(name, LRScheduler):
+        return name
+    if total_steps < 1:
+        raise ValueError(f"total_steps must be >= 1, got {total_steps}")
+    if name == "poly":
+        return LambdaLR(optimizer, lambda step: poly_factor(step, total_steps))
+    if name == "cosine":
+        return LambdaLR(optimizer, lambda step: cosine_factor(step, total_steps))
+    raise ValueError(f"unknown scheduler {name!r}; choose one of {SCHEDULES}, None or an LRScheduler")
