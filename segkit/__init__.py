@@ -1,0 +1,55 @@
+"""segkit: semantic segmentation building blocks, written from scratch for teaching.
+
+The package reads in the order the course teaches it::
+
+    segkit.data        procedural datasets (shapes, street, cells, aerial, indoor) and real-data adapters
+    segkit.transforms  joint image/mask augmentation
+    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones
+    segkit.losses      pixel-wise cross-entropy, soft Dice
+    segkit.metrics     confusion matrix, IoU, mIoU, Dice, streaming accumulator
+    segkit.instances   connected components, instance matching, AP50, panoptic quality
+    segkit.train       fit / evaluate, checkpoints, the training CLI
+    segkit.inference   load_model / predict, the model zoo, sliding windows
+    segkit.viz         palettes, overlays, grids, curves
+
+``segkit.course`` is the instructor/learner tooling (release, check, submit, new-unit); it is kept
+apart from the learning code.
+
+Submodules are imported on first use, so ``import segkit`` stays cheap and has no side effects.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from segkit.device import get_device, seed_everything
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "data",
+    "transforms",
+    "models",
+    "losses",
+    "metrics",
+    "instances",
+    "train",
+    "inference",
+    "viz",
+    "course",
+)
+_FROM_INFERENCE = ("load_model", "list_models")
+
+__all__ = ["get_device", "seed_everything", *_FROM_INFERENCE, *_SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"segkit.{name}")
+    if name in _FROM_INFERENCE:
+        return getattr(importlib.import_module("segkit.inference"), name)
+    raise AttributeError(f"module 'segkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,81 @@
+"""``python -m segkit.course VERB``: see ``--help``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from segkit.course.config import Course, CourseError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m segkit.course", description="Course tooling for the segmentation course.")
+    parser.add_argument("--root", type=Path, default=None, help="course root (default: found from the current folder)")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    p = verbs.add_parser("release", help="regenerate lessons/ from solutions/ (instructors; replaces lessons/UNIT)")
+    p.add_argument("units", nargs="*", help="units to release (default: all)")
+
+    p = verbs.add_parser("check", help="lint the course; exit 1 with one line per problem")
+    p.add_argument("units", nargs="*", help="units to check (default: all)")
+    p.add_argument("--no-sync", action="store_true", help="skip the lessons/ vs solutions/ comparison")
+
+    p = verbs.add_parser("submit", help="grade your notebook for UNIT; exit 0 full marks, 1 points missing, 2 grading failed")
+    p.add_argument("unit")
+    p.add_argument("--from", dest="notebook", type=Path, default=None, help="notebook to grade (default: lessons/UNIT/UNIT.ipynb)")
+    p.add_argument("--student", default="learner", help="name used in the gradebook and feedback folder")
+
+    p = verbs.add_parser("new-unit", help="scaffold solutions/NN-slug from the template and generate its lesson")
+    p.add_argument("unit", help="e.g. 13-video-segmentation")
+    p.add_argument("title", help='e.g. "Video segmentation"')
+
+    args = parser.parse_args(argv)
+    try:
+        course = Course.find(args.root)
+        return _run(course, args)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(course: Course, args: argparse.Namespace) -> int:
+    if args.verb == "release":
+        from segkit.course.release import release
+
+        units = args.units or course.units()
+        cleaned = release(course, args.units)
+        for unit in cleaned:
+            print(f"cleaned outputs/metadata in solutions/{unit}/{unit}.ipynb")
+        print(f"released {len(units)} unit(s) to lessons/: {', '.join(units)}")
+        return 0
+    if args.verb == "check":
+        from segkit.course.check import check_course
+
+        problems = check_course(course, args.units, sync=not args.no_sync)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{len(problems)} problem(s)", file=sys.stderr)
+            return 1
+        print(f"course OK ({len(args.units or course.units())} units)")
+        return 0
+    if args.verb == "submit":
+        from segkit.course.submit import submit
+
+        result = submit(course, args.unit, args.notebook, args.student)
+        print(result.table())
+        print(f"graded in {result.seconds:.1f} s")
+        return result.exit_code
+    if args.verb == "new-unit":
+        from segkit.course.scaffold import new_unit
+
+        for path in new_unit(course, args.unit, args.title):
+            print(f"wrote {path}")
+        print("next: open it in JupyterLab (make lab-instructor), write the unit, then "
+              f"`python -m segkit.course release {args.unit}` and `python -m segkit.course check`")
+        return 0
+    raise AssertionError(args.verb)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The course's nbgrader configuration, shared by ``nbgrader_config.py`` and scratch courses.
+
+``nbgrader_config.py`` at the repository root is two lines that call :func:`configure`, so the
+same settings apply whether an instructor runs ``nbgrader`` by hand or a learner runs
+``python -m segkit.course submit`` (which grades in a scratch copy of the course).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from segkit.course.config import RELEASE_DIR, SOURCE_DIR
+from segkit.course.notebook import timeout_from_tags
+
+DEFAULT_CELL_TIMEOUT = 120  # seconds; a cell tagged "timeout-NNN" gets NNN
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+EDITOR_METADATA = ["execution", "ExecuteTime", "collapsed", "scrolled", "colab", "id", "outputId", "jupyter", "vscode"]
+HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+REDACTED = "# (hidden tests: not shown)\n"
+
+# Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
+# any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade).
+QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}
+
+
+def cell_timeout(cell: NotebookNode) -> int:
+    """Per-cell timeout for ``Execute.timeout_func``: a ``timeout-NNN`` tag, else the default."""
+    return timeout_from_tags(cell.metadata.get("tags", [])) or DEFAULT_CELL_TIMEOUT
+
+
+class RedactHiddenTests(NbGraderPreprocessor):
+    """Remove hidden tests from feedback: their source, and tracebacks that would quote them.
+
+    nbgrader 0.9.6 shows hidden tests in the feedback HTML (nbgrader #917); learners keep
+    their feedback, so the hidden cases would be out after one submission.
+    """
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int) -> tuple[NotebookNode, ResourcesDict]:
+        if cell.cell_type != "code" or "### BEGIN HIDDEN TESTS" not in cell.source:
+            return cell, resources
+        cell.source = HIDDEN_BLOCK.sub(REDACTED, cell.source)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+def configure(c: Any, root: str | os.PathLike) -> None:
+    """Apply the course settings to nbgrader's config object ``c`` for the course at ``root``."""
+    root = Path(root).resolve()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = SOURCE_DIR
+    c.CourseDirectory.release_directory = RELEASE_DIR
+    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    c.ClearOutput.remove_metadata_fields = EDITOR_METADATA
+
+    c.Execute.timeout = DEFAULT_CELL_TIMEOUT
+    c.Execute.timeout_func = cell_timeout
+    c.Autograde.create_student = True
+    c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
+
+    c.GenerateFeedback.preprocessors = [
+        "nbgrader.preprocessors.GetGrades",
+        "segkit.course.nbgrader_settings.RedactHiddenTests",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
+    for key, value in QUIET_KERNEL_ENV.items():
+        os.environ.setdefault(key, value)
+    # nbgrader runs the `alembic` command when it creates a gradebook: find the one of this
+    # Python's environment even when the virtual environment is not activated.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -1,0 +1,114 @@
+"""Generate the student notebooks in ``lessons/`` from the nbgrader sources in ``solutions/``."""
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from segkit.course import notebook as nb
+from segkit.course.config import Course, CourseError
+from segkit.course.nbgrader_settings import configure
+
+SCRATCH_CONFIG = """\
+from pathlib import Path
+from segkit.course.nbgrader_settings import configure
+configure(get_config(), Path(__file__).parent)  # noqa: F821
+"""
+
+
+def nbgrader_api(root: Path, *, use_db: bool = True) -> NbGraderAPI:
+    """An in-process nbgrader API for the course at ``root`` with the course's settings."""
+    config = Config()
+    configure(config, root)
+    if not use_db:
+        config.GenerateAssignment.no_database = True
+        config.SaveCells.enabled = False
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def clean_source(path: Path) -> bool:
+    """Strip outputs and editor metadata from a source notebook; True if the file changed."""
+    before = path.read_text(encoding="utf-8")
+    notebook = nb.clean(nbformat.reads(before, as_version=4))
+    after = nbformat.writes(notebook) + "\n"
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+        return True
+    return False
+
+
+def _generate(api: NbGraderAPI, unit: str) -> None:
+    result = api.generate_assignment(unit, force=True, create=True)
+    if not result["success"]:
+        raise CourseError(f"nbgrader could not generate {unit}:\n{result['error'] or result['log']}")
+
+
+def release(course: Course, units: list[str] | None = None) -> list[str]:
+    """Regenerate ``lessons/UNIT`` for ``units`` (default all) and fill the gradebook.
+
+    Sources are cleaned first (outputs, execution counts and editor metadata removed), so a
+    notebook saved from JupyterLab with outputs can be released as it is. Returns the units
+    whose source notebook was cleaned. Instructor command: it replaces ``lessons/UNIT``.
+    """
+    units = [course.require_unit(u) for u in units] if units else course.units()
+    cleaned = [u for u in units if clean_source(course.source_notebook(u))]
+    api = nbgrader_api(course.root)
+    for unit in units:
+        _generate(api, unit)
+    return cleaned
+
+
+def make_scratch_course(course: Course, scratch: Path, units: list[str]) -> Course:
+    """A minimal copy of the course in ``scratch`` (config + the units' sources)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "nbgrader_config.py").write_text(SCRATCH_CONFIG, encoding="utf-8")
+    shutil.copy2(course.root / "pyproject.toml", scratch / "pyproject.toml")
+    for unit in units:
+        shutil.copytree(course.source_dir / unit, scratch / "solutions" / unit, dirs_exist_ok=True)
+    return Course(scratch.resolve())
+
+
+def stale_units(course: Course, units: list[str] | None = None) -> dict[str, list[str]]:
+    """Units whose ``lessons/`` copy differs from a fresh generation: ``{unit: [differing files]}``.
+
+    Generates into a temporary folder (no gradebook), so nothing in the course is touched.
+    """
+    units = [course.require_unit(u) for u in units] if units else course.units()
+    stale: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="segkit-sync-") as tmp:
+        scratch = make_scratch_course(course, Path(tmp), units)
+        api = nbgrader_api(scratch.root, use_db=False)
+        for unit in units:
+            # The sources as committed: cleaning happens on release, so compare cleaned copies.
+            clean_source(scratch.source_notebook(unit))
+            _generate(api, unit)
+            fresh, committed = scratch.release_dir / unit, course.release_dir / unit
+            if not committed.is_dir():
+                stale[unit] = [f"{committed.relative_to(course.root)} is missing"]
+                continue
+            diffs = _tree_differences(fresh, committed)
+            if diffs:
+                stale[unit] = diffs
+    return stale
+
+
+def _tree_differences(fresh: Path, committed: Path) -> list[str]:
+    comparison = filecmp.dircmp(fresh, committed, ignore=[".ipynb_checkpoints", "__pycache__"])
+    diffs: list[str] = []
+
+    def walk(cmp: filecmp.dircmp, prefix: str) -> None:
+        diffs.extend(f"{prefix}{name} is not generated from solutions/" for name in cmp.right_only)
+        diffs.extend(f"{prefix}{name} is missing" for name in cmp.left_only)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        diffs.extend(f"{prefix}{name} differs from a fresh generation" for name in mismatch + errors)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(comparison, f"{committed.name}/")
+    return diffs

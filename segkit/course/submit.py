@@ -1,0 +1,196 @@
+"""Grade a learner's notebook locally, exactly as the instructor's autograder would.
+
+Grading happens in a scratch copy of the course in a temporary folder: ``lessons/``,
+``solutions/`` and the learner's notebook are only read. The feedback HTML (hidden tests
+redacted) is copied to ``feedback/STUDENT/UNIT/UNIT.html`` under the course root.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
+
+from segkit.course.config import Course, CourseError
+from segkit.course.release import _generate, make_scratch_course, nbgrader_api
+
+STUDENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
+
+
+@dataclass
+class ExerciseScore:
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""  # the first line of the error a failing test cell raised
+
+
+@dataclass
+class SubmitResult:
+    unit: str
+    student: str
+    scores: list[ExerciseScore] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # cell id -> "Error: message", any cell
+    feedback: Path | None = None
+    seconds: float = 0.0
+    failure: str = ""  # why grading failed, if it did
+
+    @property
+    def points(self) -> float:
+        return sum(s.points for s in self.scores)
+
+    @property
+    def max_points(self) -> float:
+        return sum(s.max_points for s in self.scores)
+
+    @property
+    def exit_code(self) -> int:
+        if self.failure:
+            return GRADING_FAILED
+        return FULL_MARKS if self.points >= self.max_points else POINTS_MISSING
+
+    def table(self) -> str:
+        if self.failure:
+            return f"{self.unit}: grading failed\n{self.failure}"
+        width = max([len("exercise"), *(len(s.grade_id) for s in self.scores)])
+        lines = [f"{self.unit} · {self.student}", f"{'exercise':<{width}}  points", "-" * (width + 12)]
+        for s in self.scores:
+            mark = "ok" if s.points >= s.max_points else s.message[:100]
+            lines.append(f"{s.grade_id:<{width}}  {_num(s.points):>3} / {_num(s.max_points):<3}  {mark}")
+        lines.append("-" * (width + 12))
+        lines.append(f"{'total':<{width}}  {_num(self.points):>3} / {_num(self.max_points):<3}")
+        if self.feedback:
+            lines.append(f"feedback: {self.feedback}")
+        return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def reattach_metadata(submission: nbformat.NotebookNode, reference: nbformat.NotebookNode) -> int:
+    """Give cells that lost their nbgrader metadata (e.g. saved by Colab) that of the lesson.
+
+    Cells are matched by cell id where it survived, otherwise by aligning the sequence of cell
+    sources (answer cells are the ones the learner changed between two unchanged neighbours).
+    Returns the number of cells repaired.
+    """
+    ref_by_id = {c.get("id"): c for c in reference.cells if "nbgrader" in c.metadata}
+    repaired = 0
+    for cell in submission.cells:
+        ref = ref_by_id.get(cell.get("id"))
+        if "nbgrader" not in cell.metadata and ref is not None and ref.cell_type == cell.cell_type:
+            cell.metadata["nbgrader"] = dict(ref.metadata["nbgrader"])
+            repaired += 1
+    def key(c: nbformat.NotebookNode) -> str:
+        return f"{c.cell_type}\0{c.source.strip()}"
+
+    matcher = difflib.SequenceMatcher(a=[key(c) for c in reference.cells], b=[key(c) for c in submission.cells], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for ref, cell in zip(reference.cells[i1:i2], submission.cells[j1:j2]):
+                if "nbgrader" in ref.metadata and "nbgrader" not in cell.metadata and ref.cell_type == cell.cell_type:
+                    cell.metadata["nbgrader"] = dict(ref.metadata["nbgrader"])
+                    repaired += 1
+    return repaired
+
+
+def submit(
+    course: Course,
+    unit: str,
+    notebook: Path | None = None,
+    student: str = "learner",
+    feedback_root: Path | None = None,
+) -> SubmitResult:
+    """Autograde ``notebook`` (default: ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch
+    course and return the scores; nothing in the course or the notebook is modified.
+
+    The feedback HTML goes to ``feedback_root/STUDENT/UNIT/UNIT.html`` (default: the course's
+    git-ignored ``feedback/`` folder).
+    """
+    unit = course.require_unit(unit)
+    if not STUDENT_PATTERN.match(student):
+        raise CourseError(f"student name {student!r} may only use letters, digits, '.', '_' and '-'")
+    notebook = Path(notebook) if notebook else course.release_notebook(unit)
+    if not notebook.is_file():
+        raise CourseError(f"no notebook at {notebook}")
+    try:
+        submission = nbformat.read(str(notebook), as_version=4)
+    except Exception as err:  # nbformat raises several types for broken JSON
+        raise CourseError(f"{notebook} is not a readable notebook: {err}") from err
+
+    result = SubmitResult(unit=unit, student=student)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="segkit-submit-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session warnings, not the learner's
+        scratch = make_scratch_course(course, Path(tmp), [unit])
+        api = nbgrader_api(scratch.root)
+        _generate(api, unit)
+        reference = nbformat.read(str(scratch.release_notebook(unit)), as_version=4)
+        reattach_metadata(submission, reference)
+
+        target = scratch.root / "submitted" / student / unit
+        shutil.copytree(scratch.release_dir / unit, target)  # data files beside the notebook
+        nbformat.write(submission, str(target / f"{unit}.ipynb"))
+
+        graded = api.autograde(unit, student, force=True, create=True)
+        autograded = scratch.root / "autograded" / student / unit / f"{unit}.ipynb"
+        if not graded["success"] or not autograded.is_file():
+            result.failure = _failure_reason(graded)
+            result.seconds = time.perf_counter() - start
+            return result
+        result.errors = _cell_errors(nbformat.read(str(autograded), as_version=4))
+        order = [c.metadata["nbgrader"]["grade_id"] for c in reference.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        result.scores = _scores(scratch, unit, student, result.errors, order)
+
+        api.generate_feedback(unit, student, force=True)
+        html = scratch.root / "feedback" / student / unit / f"{unit}.html"
+        if html.is_file():
+            result.feedback = (feedback_root or course.root / "feedback") / student / unit / f"{unit}.html"
+            result.feedback.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(html, result.feedback)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _failure_reason(graded: dict) -> str:
+    log = (graded.get("error") or "") + (graded.get("log") or "")
+    if "Kernel died" in log or "DeadKernelError" in log or "kernel died" in log.lower():
+        return "the notebook's kernel died while it ran (os._exit, a crash or too much memory); nothing could be graded"
+    lines = [line for line in log.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-8:]) or "nbgrader autograde failed"
+
+
+def _cell_errors(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    errors = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                message = output.evalue.strip() or ("not done yet" if output.ename == "NotImplementedError" else "")
+                errors[cell.get("id")] = f"{output.ename}: {message}" if message else output.ename
+    return errors
+
+
+def _scores(scratch: Course, unit: str, student: str, errors: dict[str, str], order: list[str]) -> list[ExerciseScore]:
+    with Gradebook(f"sqlite:///{scratch.root / 'gradebook.db'}") as gradebook:
+        submitted = gradebook.find_submission_notebook(unit, unit, student)
+        scores = [
+            ExerciseScore(
+                grade_id=grade.name,
+                points=float(grade.auto_score or 0.0),
+                max_points=float(grade.max_score),
+                message=errors.get(grade.name, "no points (stderr output or a failed check)") if (grade.auto_score or 0) < grade.max_score else "",
+            )
+            for grade in submitted.grades
+        ]
+    rank = {grade_id: i for i, grade_id in enumerate(order)}
+    return sorted(scores, key=lambda s: rank.get(s.grade_id, len(rank)))

@@ -1,0 +1,27 @@
+"""Shared test settings: quiet plotting, one torch thread per xdist worker, notebook timings."""
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers on two cores: more torch threads per worker would only fight each other.
+    torch.set_num_threads(1)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how long each notebook took to grade (recorded with record_property)."""
+    rows = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "notebook_seconds":
+                rows.append((report.nodeid.split("::")[-1], value))
+    if rows:
+        terminalreporter.write_sep("-", "notebook grading times")
+        for nodeid, seconds in sorted(rows):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")

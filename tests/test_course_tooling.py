@@ -1,0 +1,366 @@
+"""The course tooling (python -m segkit.course) on a small throw-away course.
+
+Each test builds its course in tmp_path from the new-unit template, so these tests exercise
+the same code paths as the real units without depending on their content.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+from segkit.course import notebook as nb
+from segkit.course.__main__ import main
+from segkit.course.check import check_course, describe
+from segkit.course.config import BADGE_CELL_ID, Course, CourseError, setup_cell_source
+from segkit.course.release import release, stale_units
+from segkit.course.scaffold import new_unit
+from segkit.course.submit import FULL_MARKS, GRADING_FAILED, POINTS_MISSING, reattach_metadata, submit
+from segkit.device import COLAB_GPU_HINT, get_device
+
+REPO = Path(__file__).resolve().parents[1]
+UNIT = "01-demo"
+REAL_FIND_SPEC = importlib.util.find_spec
+
+
+def _second_exercise() -> list:
+    return [
+        nb.markdown("## Exercise 2: double\n\nReturn `2 * x`.", id="exercise-double"),
+        nb.answer("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", id="double"),
+        nb.tests(
+            'assert double(2) == 4, "double(2) should be 4"\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS',
+            id="test_double",
+            points=2,
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def template_course(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy2(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    (root / "solutions").mkdir()
+    course = Course(root)
+    new_unit(course, UNIT, "Demo")
+    source = nb.read(course.source_notebook(UNIT))
+    source.cells[-1:-1] = _second_exercise()  # before the summary
+    nb.write(source, course.source_notebook(UNIT))
+    release(course, [UNIT])
+    return root
+
+
+@pytest.fixture
+def course(template_course, tmp_path) -> Course:
+    root = tmp_path / "course"
+    shutil.copytree(template_course, root)
+    return Course(root)
+
+
+def _cell(notebook, cell_id):
+    return next(c for c in notebook.cells if c.get("id") == cell_id)
+
+
+def _edit(path: Path, change) -> None:
+    notebook = nbformat.read(str(path), as_version=4)
+    change(notebook)
+    nbformat.write(notebook, str(path))
+
+
+def _messages(course: Course, **kwargs) -> str:
+    return describe(check_course(course, **kwargs))
+
+
+# ---- new-unit, release, check ------------------------------------------------------------------
+
+
+def test_new_unit_passes_check_at_once(course):
+    assert check_course(course) == []
+
+
+def test_new_unit_refuses_bad_or_taken_names(course):
+    with pytest.raises(CourseError, match="NN-slug"):
+        new_unit(course, "demo", "Demo")
+    with pytest.raises(CourseError, match="exists already"):
+        new_unit(course, UNIT, "Demo")
+    with pytest.raises(CourseError, match="number 01"):
+        new_unit(course, "01-other", "Other")
+
+
+def test_release_is_byte_identical_and_cleans_sources(course):
+    lesson = course.release_notebook(UNIT)
+    first = lesson.read_bytes()
+
+    def add_output(notebook):
+        cell = _cell(notebook, "double")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
+        cell.execution_count = 3
+        cell.metadata["ExecuteTime"] = {"end_time": "2026-01-01"}
+
+    _edit(course.source_notebook(UNIT), add_output)
+    assert "committed with outputs" in _messages(course, sync=False)
+    assert release(course, [UNIT]) == [UNIT]  # the source was cleaned
+    assert lesson.read_bytes() == first
+    assert check_course(course) == []
+
+
+def test_check_finds_a_stale_lesson(course):
+    _edit(course.source_notebook(UNIT), lambda n: setattr(_cell(n, "summary"), "source", "## Summary\n\nchanged"))
+    messages = _messages(course)
+    assert f"lessons/{UNIT}" in messages and "differs from a fresh generation" in messages
+    release(course, [UNIT])
+    assert check_course(course) == []
+
+
+def test_check_finds_a_missing_lesson(course):
+    shutil.rmtree(course.release_dir / UNIT)
+    assert "is missing" in _messages(course)
+
+
+def test_check_finds_a_leaked_solution_line(course):
+    def leak(notebook):
+        cell = _cell(notebook, "count_pixels")
+        cell.source = cell.source.replace("raise NotImplementedError()", "raise NotImplementedError()\n    return int((mask == label).sum())")
+
+    _edit(course.release_notebook(UNIT), leak)
+    assert "shows solution line(s): 'return int((mask == label).sum())'" in _messages(course, sync=False)
+
+
+def test_check_finds_leaked_hidden_tests(course):
+    def leak(notebook):
+        _cell(notebook, "test_double").source += "\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS"
+
+    _edit(course.release_notebook(UNIT), leak)
+    assert "leaks '### BEGIN HIDDEN TESTS'" in _messages(course, sync=False)
+
+
+def test_check_requires_stubs_that_raise(course):
+    _edit(course.release_notebook(UNIT), lambda n: setattr(_cell(n, "double"), "source", "def double(x):\n    pass"))
+    assert "[cell double]: answer cell stub must raise NotImplementedError()" in _messages(course, sync=False)
+
+
+def test_check_finds_a_missing_badge(course):
+    _edit(course.source_notebook(UNIT), lambda n: n.cells.remove(_cell(n, BADGE_CELL_ID)))
+    assert f"no markdown cell with id '{BADGE_CELL_ID}'" in _messages(course, sync=False)
+
+
+def test_badge_and_setup_follow_the_one_repository_setting(course):
+    pyproject = course.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("segkit-course/", "someone-else/"))
+    fork = Course(course.root)
+    messages = _messages(fork, sync=False)
+    assert "Colab badge does not match" in messages and "setup cell differs" in messages
+    assert "someone-else" in fork.badge_markdown(UNIT) and "someone-else" in fork.setup_source()
+
+
+def test_check_requires_learning_objectives(course):
+    _edit(course.source_notebook(UNIT), lambda n: setattr(_cell(n, "title"), "source", "# 01 · Demo"))
+    assert "no '## Learning objectives' heading" in _messages(course, sync=False)
+
+
+def test_check_grade_ids_and_points(course):
+    def break_metadata(notebook):
+        _cell(notebook, "test_double").metadata["nbgrader"]["grade_id"] = "test_count_pixels"
+        _cell(notebook, "test_count_pixels").metadata["nbgrader"]["points"] = 0
+
+    _edit(course.source_notebook(UNIT), break_metadata)
+    messages = _messages(course, sync=False)
+    assert "grade id 'test_count_pixels' must equal the cell id 'test_double'" in messages
+    assert "grade id 'test_count_pixels' is used by more than one cell" in messages
+    assert "graded cell has no points (got 0)" in messages
+
+
+def test_cli_check_exit_codes(course, capsys):
+    assert main(["--root", str(course.root), "check"]) == 0
+    _edit(course.source_notebook(UNIT), lambda n: n.cells.remove(_cell(n, "setup")))
+    assert main(["--root", str(course.root), "check", "--no-sync"]) == 1
+    assert "no code cell with id 'setup'" in capsys.readouterr().out
+    assert main(["--root", str(course.root), "submit", "99-nope"]) == 2
+
+
+def test_builders_reject_bad_cells():
+    with pytest.raises(ValueError, match="BEGIN SOLUTION"):
+        nb.answer("def f(): pass", id="f")
+    with pytest.raises(ValueError, match="points"):
+        nb.tests("assert True", id="test_f", points=0)
+    with pytest.raises(ValueError, match="duplicate cell ids"):
+        nb.new_notebook([nb.markdown("a", id="x"), nb.markdown("b", id="x")])
+
+
+# ---- submit ------------------------------------------------------------------------------------
+
+
+def _solved_lesson(course: Course, tmp_path: Path) -> Path:
+    """The student notebook with the learner's answers filled in (as a learner would)."""
+    notebook = nbformat.read(str(course.release_notebook(UNIT)), as_version=4)
+    _cell(notebook, "count_pixels").source = "import torch\n\ndef count_pixels(mask, label):\n    return int((mask == label).sum())"
+    _cell(notebook, "double").source = "def double(x):\n    return x + x"
+    path = tmp_path / "mine.ipynb"
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def _fingerprint(*paths: Path) -> list[str]:
+    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
+    return [f"{f}:{hashlib.sha256(f.read_bytes()).hexdigest()}" for f in files]
+
+
+@pytest.mark.slow
+def test_submit_scores_answers_and_leaves_files_alone(course, tmp_path):
+    mine = _solved_lesson(course, tmp_path)
+    before = _fingerprint(course.source_dir, course.release_dir, mine)
+    result = submit(course, UNIT, mine, student="ada")
+    assert result.exit_code == FULL_MARKS, result.table()
+    assert [(s.grade_id, s.points, s.max_points) for s in result.scores] == [("test_count_pixels", 1, 1), ("test_double", 2, 2)]
+    assert _fingerprint(course.source_dir, course.release_dir, mine) == before
+    assert result.feedback == course.root / "feedback" / "ada" / UNIT / f"{UNIT}.html"
+    html = result.feedback.read_text()
+    assert "double(-3)" not in html and "count_pixels(mask, 7)" not in html, "hidden tests leak into feedback"
+    assert "hidden tests: not shown" in html
+    assert "total" in result.table() and "3 / 3" in result.table()
+
+
+@pytest.mark.slow
+def test_submit_untouched_lesson_scores_zero(course, capsys):
+    assert main(["--root", str(course.root), "submit", UNIT]) == POINTS_MISSING
+    out = capsys.readouterr().out
+    assert "test_count_pixels    0 / 1    NotImplementedError: not done yet" in out
+    assert "total" in out and "0 / 3" in out
+
+
+@pytest.mark.slow
+def test_submit_accepts_a_notebook_saved_by_colab(course, tmp_path):
+    mine = _solved_lesson(course, tmp_path)
+    notebook = nbformat.read(str(mine), as_version=4)
+    for cell in notebook.cells:  # what a round trip through Colab can leave
+        cell.metadata = {"id": "x" + cell.get("id", "")[:6]}
+        cell.pop("id", None)
+    notebook.metadata = {"colab": {"provenance": []}, "kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    notebook.nbformat_minor = 4
+    stripped = tmp_path / "from-colab.ipynb"
+    nbformat.write(notebook, str(stripped))
+    result = submit(course, UNIT, stripped)
+    assert result.exit_code == FULL_MARKS, result.table()
+
+
+def test_reattach_metadata_matches_by_position_when_ids_are_gone(course, tmp_path):
+    reference = nbformat.read(str(course.release_notebook(UNIT)), as_version=4)
+    notebook = nbformat.read(str(_solved_lesson(course, tmp_path)), as_version=4)
+    for cell in notebook.cells:
+        cell.metadata = {}
+        cell["id"] = "zz" + cell["id"]
+    repaired = reattach_metadata(notebook, reference)
+    graded = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if "nbgrader" in c.metadata]
+    assert graded == [c.metadata["nbgrader"]["grade_id"] for c in reference.cells if "nbgrader" in c.metadata]
+    assert repaired == len(graded)
+
+
+@pytest.mark.slow
+def test_a_bad_answer_costs_only_its_own_points(course, tmp_path):
+    mine = _solved_lesson(course, tmp_path)
+
+    def loop_forever(notebook):
+        cell = _cell(notebook, "count_pixels")
+        cell.source = "def count_pixels(mask, label):\n    return 0\nwhile True:\n    pass"
+        cell.metadata["tags"] = ["timeout-3"]
+
+    _edit(mine, loop_forever)
+    result = submit(course, UNIT, mine)
+    assert result.exit_code == POINTS_MISSING, result.table()
+    assert {s.grade_id: s.points for s in result.scores} == {"test_count_pixels": 0, "test_double": 2}
+
+
+@pytest.mark.slow
+def test_a_deleted_test_cell_is_put_back_and_graded(course, tmp_path):
+    mine = _solved_lesson(course, tmp_path)
+    _edit(mine, lambda n: n.cells.remove(_cell(n, "test_double")))
+    result = submit(course, UNIT, mine)
+    assert result.exit_code == FULL_MARKS, result.table()
+
+
+@pytest.mark.slow
+def test_a_killed_kernel_is_a_grading_failure(course, tmp_path):
+    mine = _solved_lesson(course, tmp_path)
+    _edit(mine, lambda n: setattr(_cell(n, "double"), "source", "import os\nos._exit(1)"))
+    result = submit(course, UNIT, mine)
+    assert result.exit_code == GRADING_FAILED
+    assert "grading failed" in result.table()
+
+
+def test_submit_rejects_bad_arguments(course, tmp_path):
+    with pytest.raises(CourseError, match="unknown unit '02-nope'; units in solutions/: 01-demo"):
+        submit(course, "02-nope")
+    with pytest.raises(CourseError, match="student name"):
+        submit(course, UNIT, student="../../etc")
+    with pytest.raises(CourseError, match="no notebook at"):
+        submit(course, UNIT, tmp_path / "missing.ipynb")
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    with pytest.raises(CourseError, match="not a readable notebook"):
+        submit(course, UNIT, broken)
+
+
+# ---- Colab: the setup cell and the device hint ---------------------------------------------
+
+
+def _run_setup_cell(monkeypatch, *, on_colab: bool, segkit_installed: bool) -> list[list[str]]:
+    calls: list[list[str]] = []
+    monkeypatch.setattr("subprocess.run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "segkit" and not segkit_installed else REAL_FIND_SPEC(name, *a))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(setup_cell_source("https://github.com/owner/repo"), {})
+    return calls
+
+
+def test_setup_cell_installs_segkit_on_colab_without_touching_torch(monkeypatch, capsys):
+    calls = _run_setup_cell(monkeypatch, on_colab=True, segkit_installed=False)
+    assert len(calls) == 1
+    command = calls[0]
+    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    assert "--no-deps" in command and "git+https://github.com/owner/repo" in command
+    assert not any("torch" in part for part in command)
+    assert "running on" in capsys.readouterr().out
+
+
+def test_setup_cell_does_nothing_outside_colab_or_when_installed(monkeypatch):
+    assert _run_setup_cell(monkeypatch, on_colab=False, segkit_installed=False) == []
+    assert _run_setup_cell(monkeypatch, on_colab=True, segkit_installed=True) == []
+
+
+def test_get_device_tells_how_to_enable_colab_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr("segkit.device._mps_available", lambda: False)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.warns(UserWarning, match="Runtime > Change runtime type"):
+        assert get_device() == torch.device("cpu")
+    assert "T4 GPU" in COLAB_GPU_HINT
+
+
+def test_get_device_order_and_errors(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr("segkit.device._mps_available", lambda: True)
+    assert get_device() == torch.device("mps")
+    monkeypatch.setattr("segkit.device._mps_available", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no hint off Colab
+        assert get_device() == torch.device("cpu")
+    assert get_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        get_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device() == torch.device("cuda")
