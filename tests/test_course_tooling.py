@@ -159,6 +159,9 @@ def test_badge_and_setup_follow_the_one_repository_setting(course):
     messages = _messages(fork, sync=False)
     assert "Colab badge does not match" in messages and "setup cell differs" in messages
     assert "someone-else" in fork.badge_markdown(UNIT) and "someone-else" in fork.setup_source()
+    release(fork, [UNIT])  # rewrites the headers from the setting
+    assert check_course(fork) == []
+    assert "someone-else" in course.release_notebook(UNIT).read_text()
 
 
 def test_check_requires_learning_objectives(course):

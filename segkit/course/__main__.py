@@ -45,7 +45,7 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         units = args.units or course.units()
         cleaned = release(course, args.units)
         for unit in cleaned:
-            print(f"cleaned outputs/metadata in solutions/{unit}/{unit}.ipynb")
+            print(f"tidied solutions/{unit}/{unit}.ipynb (outputs, editor metadata, course header)")
         print(f"released {len(units)} unit(s) to lessons/: {', '.join(units)}")
         return 0
     if args.verb == "check":

@@ -12,7 +12,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from segkit.course import notebook as nb
-from segkit.course.config import Course, CourseError
+from segkit.course.config import BADGE_CELL_ID, SETUP_CELL_ID, Course, CourseError
 from segkit.course.nbgrader_settings import configure
 
 SCRATCH_CONFIG = """\
@@ -32,10 +32,21 @@ def nbgrader_api(root: Path, *, use_db: bool = True) -> NbGraderAPI:
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
-def clean_source(path: Path) -> bool:
-    """Strip outputs and editor metadata from a source notebook; True if the file changed."""
+def clean_source(course: Course, unit: str) -> bool:
+    """Tidy a source notebook in place; True if the file changed.
+
+    Strips outputs and editor metadata, and rewrites the Colab badge and setup cells (found by
+    their cell ids) from the course setting, so a fork that changes the repository URL only
+    needs a release.
+    """
+    path = course.source_notebook(unit)
     before = path.read_text(encoding="utf-8")
     notebook = nb.clean(nbformat.reads(before, as_version=4))
+    for cell in notebook.cells:
+        if cell.get("id") == BADGE_CELL_ID and cell.cell_type == "markdown":
+            cell.source = course.badge_markdown(unit)
+        elif cell.get("id") == SETUP_CELL_ID and cell.cell_type == "code":
+            cell.source = course.setup_source()
     after = nbformat.writes(notebook) + "\n"
     if after != before:
         path.write_text(after, encoding="utf-8")
@@ -52,12 +63,11 @@ def _generate(api: NbGraderAPI, unit: str) -> None:
 def release(course: Course, units: list[str] | None = None) -> list[str]:
     """Regenerate ``lessons/UNIT`` for ``units`` (default all) and fill the gradebook.
 
-    Sources are cleaned first (outputs, execution counts and editor metadata removed), so a
-    notebook saved from JupyterLab with outputs can be released as it is. Returns the units
-    whose source notebook was cleaned. Instructor command: it replaces ``lessons/UNIT``.
+    Sources are tidied first (see :func:`clean_source`), so a notebook saved from JupyterLab
+    with outputs can be released as it is. Returns the units whose source notebook changed. Instructor command: it replaces ``lessons/UNIT``.
     """
     units = [course.require_unit(u) for u in units] if units else course.units()
-    cleaned = [u for u in units if clean_source(course.source_notebook(u))]
+    cleaned = [u for u in units if clean_source(course, u)]
     api = nbgrader_api(course.root)
     for unit in units:
         _generate(api, unit)
@@ -86,7 +96,7 @@ def stale_units(course: Course, units: list[str] | None = None) -> dict[str, lis
         api = nbgrader_api(scratch.root, use_db=False)
         for unit in units:
             # The sources as committed: cleaning happens on release, so compare cleaned copies.
-            clean_source(scratch.source_notebook(unit))
+            clean_source(scratch, unit)
             _generate(api, unit)
             fresh, committed = scratch.release_dir / unit, course.release_dir / unit
             if not committed.is_dir():
