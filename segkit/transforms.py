@@ -27,11 +27,15 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 def _as_tensors(image: torch.Tensor | np.ndarray, mask: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Check and convert to image float32 ``(3, H, W)`` in [0, 1] and mask int64 ``(H, W)``."""
     if isinstance(image, np.ndarray):
-        image = torch.from_numpy(np.ascontiguousarray(np.moveaxis(image, -1, 0) if image.ndim == 3 and image.shape[-1] == 3 else image))
+        if image.ndim == 3 and image.shape[-1] == 3:
+            image = np.moveaxis(image, -1, 0)  # (H, W, 3) -> (3, H, W)
+        image = torch.from_numpy(np.ascontiguousarray(image))
     if isinstance(mask, np.ndarray):
         mask = torch.from_numpy(np.ascontiguousarray(mask))
     if not isinstance(image, torch.Tensor) or not isinstance(mask, torch.Tensor):
-        raise TypeError(f"image and mask must be tensors or numpy arrays, got {type(image).__name__} and {type(mask).__name__}")
+        raise TypeError(
+            f"image and mask must be tensors or numpy arrays, got {type(image).__name__} and {type(mask).__name__}"
+        )
     if image.ndim != 3 or image.shape[0] not in (1, 3):
         raise ValueError(f"image must have shape (3, H, W), got {tuple(image.shape)}")
     if mask.ndim != 2 or mask.shape != image.shape[1:]:
@@ -57,7 +61,9 @@ class JointTransform:
         self.transforms = parts
         self._pipeline = v2.Compose(parts)
 
-    def __call__(self, image: torch.Tensor | np.ndarray, mask: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(
+        self, image: torch.Tensor | np.ndarray, mask: torch.Tensor | np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         image, mask = _as_tensors(image, mask)
         out_image, out_mask = self._pipeline(tv_tensors.Image(image), tv_tensors.Mask(mask))
         return out_image.as_subclass(torch.Tensor), out_mask.as_subclass(torch.Tensor)
@@ -99,7 +105,8 @@ def horizontal_flip(p: float = 0.5) -> JointTransform:
 
 def rotation(degrees: float | tuple[float, float] = 10.0, ignore_index: int = 255) -> JointTransform:
     """Rotate by a random angle in ``[-degrees, degrees]``; corners become 0 (image) and ``ignore_index`` (mask)."""
-    return JointTransform(v2.RandomRotation(degrees, interpolation=v2.InterpolationMode.BILINEAR, fill=_fill(ignore_index)))
+    bilinear = v2.InterpolationMode.BILINEAR  # for the image; masks always use nearest
+    return JointTransform(v2.RandomRotation(degrees, interpolation=bilinear, fill=_fill(ignore_index)))
 
 
 def pad(padding: int | Sequence[int], ignore_index: int = 255) -> JointTransform:
@@ -112,7 +119,9 @@ def random_crop(size: int | tuple[int, int], ignore_index: int = 255) -> JointTr
     return JointTransform(v2.RandomCrop(size, pad_if_needed=True, fill=_fill(ignore_index)))
 
 
-def color_jitter(brightness: float = 0.2, contrast: float = 0.2, saturation: float = 0.2, hue: float = 0.02) -> JointTransform:
+def color_jitter(
+    brightness: float = 0.2, contrast: float = 0.2, saturation: float = 0.2, hue: float = 0.02
+) -> JointTransform:
     """Random brightness/contrast/saturation/hue changes of the image; the mask is untouched."""
     return JointTransform(v2.ColorJitter(brightness, contrast, saturation, hue))
 
@@ -124,7 +133,9 @@ def normalize(mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAG
     return JointTransform(v2.Normalize(list(mean), list(std)))
 
 
-def denormalize(image: torch.Tensor, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> torch.Tensor:
+def denormalize(
+    image: torch.Tensor, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD
+) -> torch.Tensor:
     """Undo :func:`normalize` for display: ``image * std + mean`` for ``(3, H, W)`` or ``(N, 3, H, W)``."""
     shape = (-1, 1, 1)
     return image * torch.tensor(std, dtype=image.dtype).view(shape) + torch.tensor(mean, dtype=image.dtype).view(shape)

@@ -28,7 +28,7 @@ def _numpy(x: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a torch tensor or numpy array, got {type(x).__name__}") from err
 
 
-def _palette(palette: Any, num_classes: int | None = None) -> np.ndarray:
+def _palette(palette: Any) -> np.ndarray:
     pal = _numpy(palette, "palette")
     if pal.ndim != 2 or pal.shape[1] != 3:
         raise ValueError(f"palette must have shape (C, 3), got {pal.shape}")
@@ -56,7 +56,8 @@ def _image_hwc(image: Any) -> np.ndarray:
     if img.ndim == 2:
         img = img[..., None]
     if img.ndim != 3 or img.shape[-1] not in (1, 3):
-        raise ValueError(f"image must have shape (3, H, W), (H, W, 3) or (H, W), got {tuple(_numpy(image, 'image').shape)}")
+        shape = tuple(_numpy(image, "image").shape)
+        raise ValueError(f"image must have shape (3, H, W), (H, W, 3) or (H, W), got {shape}")
     img = img.astype(np.float64) / 255.0 if img.dtype == np.uint8 else img.astype(np.float64)
     return np.clip(np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img, 0.0, 1.0)
 
@@ -124,7 +125,9 @@ def legend_patches(classes: Sequence[str], palette: Any) -> list[Patch]:
     pal = _palette(palette)
     if len(classes) != len(pal):
         raise ValueError(f"got {len(classes)} class names but {len(pal)} palette colours")
-    return [Patch(facecolor=pal[i] / 255.0, edgecolor="black", linewidth=0.5, label=name) for i, name in enumerate(classes)]
+    return [
+        Patch(facecolor=pal[i] / 255.0, edgecolor="black", linewidth=0.5, label=name) for i, name in enumerate(classes)
+    ]
 
 
 def new_figure(figsize: tuple[float, float]) -> Figure:
@@ -211,7 +214,8 @@ def show_samples(
                 ax.set_ylabel(labels[r])
             if r == 0 and titles is not None:
                 ax.set_title(titles[i], fontsize=9)
-    fig.legend(handles=legend_patches(classes, pal), loc="lower center", ncol=min(len(classes), 6), fontsize=8, frameon=False)
+    handles = legend_patches(classes, pal)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(classes), 6), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
     return fig
 

@@ -87,7 +87,11 @@ def test_cityscapes_maps_label_ids_to_train_ids(tmp_path):
 
 @pytest.mark.parametrize(
     "loader, expected",
-    [(real.load_voc, "VOCtrainval_11-May-2012.tar"), (real.load_pet, "annotations.tar.gz"), (real.load_cityscapes, "gtFine_trainvaltest.zip")],
+    [
+        (real.load_voc, "VOCtrainval_11-May-2012.tar"),
+        (real.load_pet, "annotations.tar.gz"),
+        (real.load_cityscapes, "gtFine_trainvaltest.zip"),
+    ],
 )
 def test_missing_files_say_where_to_put_them(tmp_path, loader, expected):
     with pytest.raises(FileNotFoundError) as info:

@@ -99,7 +99,13 @@ def test_confusion_matrix_rows_are_normalised():
 
 
 def test_plot_history_groups_losses_metrics_and_lr():
-    history = {"epoch": [1, 2, 3], "train_loss": [1.0, 0.7, 0.5], "val_loss": [1.1, 0.8, 0.7], "val_miou": [0.2, 0.4, 0.5], "lr": [0.1, 0.05, 0.01]}
+    history = {
+        "epoch": [1, 2, 3],
+        "train_loss": [1.0, 0.7, 0.5],
+        "val_loss": [1.1, 0.8, 0.7],
+        "val_miou": [0.2, 0.4, 0.5],
+        "lr": [0.1, 0.05, 0.01],
+    }
     fig = viz.plot_history(history)
     titles = [ax.get_ylabel() for ax in fig.axes]
     assert titles == ["loss", "metric", "learning rate"]

@@ -89,7 +89,13 @@ def _grid(box: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ellipse_mask(
-    shape: tuple[int, int], cy: float, cx: float, ry: float, rx: float, angle: float = 0.0, wobble: np.ndarray | None = None
+    shape: tuple[int, int],
+    cy: float,
+    cx: float,
+    ry: float,
+    rx: float,
+    angle: float = 0.0,
+    wobble: np.ndarray | None = None,
 ) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """Boolean mask of a (rotated, optionally wobbly) ellipse within its bounding box.
 
@@ -174,7 +180,9 @@ def paint(
     return True
 
 
-def rect_mask(shape: tuple[int, int], y0: float, x0: float, y1: float, x1: float) -> tuple[tuple[slice, slice], np.ndarray] | None:
+def rect_mask(
+    shape: tuple[int, int], y0: float, x0: float, y1: float, x1: float
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """Boolean mask of the axis-aligned rectangle covering pixel centres in ``[y0, y1) x [x0, x1)``."""
     ya, yb = max(int(np.ceil(y0 - 0.5)), 0), min(int(np.ceil(y1 - 0.5)), shape[0])
     xa, xb = max(int(np.ceil(x0 - 0.5)), 0), min(int(np.ceil(x1 - 0.5)), shape[1])

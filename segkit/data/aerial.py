@@ -15,7 +15,9 @@ CLASSES = ("bare_soil", "vegetation", "water", "road", "building")
 SOIL, VEGETATION, WATER, ROAD, BUILDING = range(len(CLASSES))
 PALETTE = np.array([[210, 180, 140], [34, 139, 34], [30, 144, 255], [128, 128, 128], [220, 20, 60]], dtype=np.uint8)
 PALETTE.flags.writeable = False
-ROOFS = np.array([[0.55, 0.25, 0.2], [0.6, 0.6, 0.6], [0.35, 0.35, 0.4], [0.75, 0.7, 0.65], [0.45, 0.3, 0.25]], np.float32)
+ROOFS = np.array(
+    [[0.55, 0.25, 0.2], [0.6, 0.6, 0.6], [0.35, 0.35, 0.4], [0.75, 0.7, 0.65], [0.45, 0.3, 0.25]], np.float32
+)  # roof colours
 
 
 class AerialDataset(ProceduralDataset):

@@ -29,7 +29,9 @@ def check_size(image_size: int | tuple[int, int], min_size: int, max_size: int =
         raise ValueError(f"image_size must be an int or a pair of ints (H, W), got {image_size!r}")
     height, width = int(image_size[0]), int(image_size[1])
     if not (min_size <= height <= max_size and min_size <= width <= max_size):
-        raise ValueError(f"image_size {(height, width)} is impossible here: both sides must be in [{min_size}, {max_size}]")
+        raise ValueError(
+            f"image_size {(height, width)} is impossible here: both sides must be in [{min_size}, {max_size}]"
+        )
     return height, width
 
 
@@ -55,7 +57,8 @@ class ProceduralDataset(Dataset):
     """A map-style dataset whose samples are drawn on the fly from a seeded random generator.
 
     Subclasses set ``name``, ``classes``, ``palette``, ``default_size``, ``min_size`` and the option
-    ``defaults``, and implement :meth:`configure` (validate options) and :meth:`generate`. Sample ``i`` of ``(name, split, seed)`` comes from its own
+    ``defaults``, and implement :meth:`configure` (validate options) and :meth:`generate`. Sample
+    ``i`` of ``(name, split, seed)`` comes from its own
     ``numpy.random.SeedSequence``, so it is identical in every process and DataLoader worker and
     splits never share a random stream.
 
@@ -100,7 +103,9 @@ class ProceduralDataset(Dataset):
         self.transform = transform
         unknown = sorted(set(options) - set(self.defaults))
         if unknown:
-            raise TypeError(f"unknown option(s) {unknown} for dataset {self.name!r}; its options and defaults are {self.defaults}")
+            raise TypeError(
+                f"unknown option(s) {unknown} for dataset {self.name!r}; its options and defaults are {self.defaults}"
+            )
         self.options = {**self.defaults, **options}
         self.configure(**self.options)
 
@@ -115,7 +120,10 @@ class ProceduralDataset(Dataset):
     def __repr__(self) -> str:
         h, w = self.image_size
         changed = "".join(f", {k}={v!r}" for k, v in self.options.items() if v != self.defaults[k])
-        return f"{type(self).__name__}(split={self.split!r}, num_samples={self.num_samples}, image_size=({h}, {w}), seed={self.seed}{changed})"
+        return (
+            f"{type(self).__name__}(split={self.split!r}, num_samples={self.num_samples}, "
+            f"image_size=({h}, {w}), seed={self.seed}{changed})"
+        )
 
     def rng(self, index: int) -> np.random.Generator:
         """The random generator of sample ``index`` (a fresh one on every call)."""

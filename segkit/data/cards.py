@@ -24,7 +24,8 @@ def card_figure(name: str, count: int = 6, seed: int = 0) -> Figure:
     ds = load_dataset(recipe["dataset"], "train", count, None, seed, **recipe["options"])
     images, masks = zip(*(ds.sample(i) for i in range(count)))
     panel = 2.0 if ds.image_size[0] <= ds.image_size[1] else 1.6
-    return show_samples(torch.stack(images), torch.stack(masks), palette=ds.palette, classes=ds.classes, overlay_alpha=0.45, panel_size=panel)
+    images, masks = torch.stack(images), torch.stack(masks)  # (N, 3, H, W), (N, H, W)
+    return show_samples(images, masks, palette=ds.palette, classes=ds.classes, overlay_alpha=0.45, panel_size=panel)
 
 
 def save_small_png(fig: Figure, path: str | Path, dpi: int = 72) -> None:

@@ -104,7 +104,7 @@ class CellsDataset(ProceduralDataset):
     def _tissue(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         height, width = self.image_size
         shape = (height, width)
-        pink = np.array([0.92, 0.62, 0.78], np.float32)[:, None, None] * rng.uniform(0.9, 1.05, (3, 1, 1)).astype(np.float32)
+        pink = np.float32([0.92, 0.62, 0.78])[:, None, None] * rng.uniform(0.9, 1.05, (3, 1, 1)).astype(np.float32)
         purple = np.array([0.45, 0.25, 0.6], np.float32)[:, None, None]
         stroma = _draw.fractal_noise(rng, shape, cell=max(shape) / 6)
         dots = _draw.smooth_noise(rng, shape, cell=1.6)  # small nuclei scattered through the tissue

@@ -93,7 +93,9 @@ class FrozenSplit(Dataset):
     1/255) and int64 ``(H, W)``. ``recipe`` holds the generator settings that made the split.
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray], recipe: dict[str, Any], transform: Transform | None = None) -> None:
+    def __init__(
+        self, arrays: dict[str, np.ndarray], recipe: dict[str, Any], transform: Transform | None = None
+    ) -> None:
         self.images, self.masks, self.instances = arrays["images"], arrays["masks"], arrays["instances"]
         self.recipe = recipe
         self.name = recipe["dataset"]

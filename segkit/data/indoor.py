@@ -22,10 +22,13 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
     """Vertices ``(K, 2)`` of the convex hull of ``points`` ``(N, 2)`` (monotone chain)."""
     pts = sorted(map(tuple, points))
 
+    def turns_left(a, b, c) -> bool:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]) > 0
+
     def half(seq):
         out: list[tuple[float, float]] = []
         for p in seq:
-            while len(out) >= 2 and (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1]) - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0]) <= 0:
+            while len(out) >= 2 and not turns_left(out[-2], out[-1], p):
                 out.pop()
             out.append(p)
         return out[:-1]
@@ -118,12 +121,15 @@ class IndoorDataset(ProceduralDataset):
             region[:, shadow[1] & (mask[shadow[0]] == FLOOR)] *= 0.7
         if kind == 0:  # box: silhouette of the projected cuboid, front face lighter
             tall, deep = rng.uniform(0.4, 2.5), rng.uniform(0.3, 1.5)
-            corners = np.array([[zz, xx, hh] for zz in (z, z + deep) for xx in (x - size, x + size) for hh in (0.0, tall)])
+            corners = np.array(  # (8, 3) as (Z, X, height above the floor)
+                [[zz, xx, hh] for zz in (z, z + deep) for xx in (x - size, x + size) for hh in (0.0, tall)]
+            )
             rows = vy + f * (1.0 - corners[:, 2]) / corners[:, 0]
             cols = vx + f * corners[:, 1] / corners[:, 0]
             hull = _convex_hull(np.stack([rows, cols], axis=1))
             _draw.paint(image, mask, instances, _draw.polygon_mask(shape, hull), colour * 0.7, OBSTACLE, instance)
-            front = _draw.rect_mask(shape, vy + scale * (1.0 - tall), vx + (x - size) * scale, vy + scale, vx + (x + size) * scale)
+            left, right = vx + (x - size) * scale, vx + (x + size) * scale
+            front = _draw.rect_mask(shape, vy + scale * (1.0 - tall), left, vy + scale, right)
             _draw.paint(image, mask, instances, front, colour, OBSTACLE, instance)
         elif kind == 1:  # cylinder: a rectangle with elliptic ends
             tall = rng.uniform(0.4, 2.0)
@@ -132,7 +138,8 @@ class IndoorDataset(ProceduralDataset):
             bottom, top = vy + scale, vy + scale * (1.0 - tall)
             body = _draw.rect_mask(shape, top, cx - rx, bottom, cx + rx)
             _draw.paint(image, mask, instances, body, colour, OBSTACLE, instance)
-            _draw.paint(image, mask, instances, _draw.ellipse_mask(shape, bottom, cx, ry + 0.5, rx), colour, OBSTACLE, instance)
+            foot = _draw.ellipse_mask(shape, bottom, cx, ry + 0.5, rx)
+            _draw.paint(image, mask, instances, foot, colour, OBSTACLE, instance)
             lid = _draw.ellipse_mask(shape, top, cx, ry * abs(1.0 - tall) + 0.5, rx)
             _draw.paint(image, mask, instances, lid, colour * (0.7 if tall < 1.0 else 1.0), OBSTACLE, instance)
         else:  # ball resting on the floor
@@ -141,5 +148,7 @@ class IndoorDataset(ProceduralDataset):
             drawn = _draw.ellipse_mask(shape, centre_y, vx + x * scale, radius * scale, radius * scale)
             if drawn is not None:
                 ys, xs = np.ogrid[drawn[0][0], drawn[0][1]]
-                light = 1.1 - 0.5 * np.hypot(ys - centre_y + 0.4 * radius * scale, xs - vx - x * scale + 0.4 * radius * scale) / (radius * scale)
-                _draw.paint(image, mask, instances, drawn, colour[:, None, None] * light.astype(np.float32), OBSTACLE, instance)
+                r = radius * scale  # lit from the upper left
+                light = 1.1 - 0.5 * np.hypot(ys - centre_y + 0.4 * r, xs - vx - x * scale + 0.4 * r) / r
+                shaded = colour[:, None, None] * light.astype(np.float32)
+                _draw.paint(image, mask, instances, drawn, shaded, OBSTACLE, instance)

@@ -94,7 +94,8 @@ class RealSegmentation(Dataset):
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for a dataset of length {len(self)}")
         picture, target = self.base[index]
-        image = torch.from_numpy(np.asarray(picture.convert("RGB"), dtype=np.float32) / 255.0).permute(2, 0, 1)  # (3, H, W)
+        rgb = np.asarray(picture.convert("RGB"), dtype=np.float32) / 255.0  # (H, W, 3)
+        image = torch.from_numpy(rgb).permute(2, 0, 1)  # (3, H, W)
         mask = torch.from_numpy(self.to_labels(np.asarray(target)).astype(np.int64))  # (H, W)
         if self.transform is not None:
             image, mask = self.transform(image, mask)
@@ -114,11 +115,16 @@ def _build(factory: Callable[[], Any], what: str, download: bool) -> Any:
         return factory()
     except (OSError, RuntimeError) as err:  # URLError is an OSError
         if download:
-            raise RuntimeError(f"could not download {what} ({err}). Offline? Put the files in place by hand, see datasets/cache/README.md") from err
+            raise RuntimeError(
+                f"could not download {what} ({err}). Offline? Put the files in place by hand, "
+                "see datasets/cache/README.md"
+            ) from err
         raise
 
 
-def load_voc(root: str | Path | None = None, split: str = "train", download: bool = False, transform: Transform | None = None) -> RealSegmentation:
+def load_voc(
+    root: str | Path | None = None, split: str = "train", download: bool = False, transform: Transform | None = None
+) -> RealSegmentation:
     """Pascal VOC 2012 segmentation (``split`` "train", "val" or "trainval"); 255 stays as ignore."""
     from torchvision.datasets import VOCSegmentation
 
@@ -129,7 +135,8 @@ def load_voc(root: str | Path | None = None, split: str = "train", download: boo
     needed = [voc / "JPEGImages", voc / "SegmentationClass", voc / "ImageSets" / "Segmentation" / f"{split}.txt"]
     if not download and not all(p.exists() for p in needed):
         raise _missing("Pascal VOC 2012", root, needed, f"Extract VOCtrainval_11-May-2012.tar (2 GB) into {root}.")
-    base = _build(lambda: VOCSegmentation(str(root), year="2012", image_set=split, download=download), "Pascal VOC 2012", download)
+    factory = lambda: VOCSegmentation(str(root), year="2012", image_set=split, download=download)  # noqa: E731
+    base = _build(factory, "Pascal VOC 2012", download)
     return RealSegmentation(base, lambda t: t, VOC_CLASSES, voc_palette(len(VOC_CLASSES)), transform)
 
 
@@ -153,7 +160,9 @@ def load_pet(
     needed = [pet / "images", pet / "annotations" / "trimaps", pet / "annotations" / f"{split}.txt"]
     if not download and not all(p.exists() for p in needed):
         raise _missing("Oxford-IIIT Pet", root, needed, f"Extract images.tar.gz and annotations.tar.gz into {pet}.")
-    factory = lambda: OxfordIIITPet(str(root), split=split, target_types="segmentation", download=download)  # noqa: E731
+    factory = lambda: OxfordIIITPet(  # noqa: E731
+        str(root), split=split, target_types="segmentation", download=download
+    )
     base = _build(factory, "Oxford-IIIT Pet", download)
     lut = np.array([IGNORE_INDEX, 0, 1, IGNORE_INDEX if border_as_ignore else 2], dtype=np.uint8)  # trimap 1, 2, 3
     classes = PET_CLASSES[:2] if border_as_ignore else PET_CLASSES

@@ -13,6 +13,8 @@ from segkit.data.base import ProceduralDataset, check_number, check_range
 CLASSES = ("background", "circle", "square", "triangle")
 PALETTE = np.array([[0, 0, 0], [230, 25, 75], [60, 180, 75], [0, 130, 200]], dtype=np.uint8)
 PALETTE.flags.writeable = False
+# Circumradius of a circle, square and triangle with the area of a unit circle: size is no clue.
+EQUAL_AREA = {1: 1.0, 2: float(np.sqrt(np.pi / 2)), 3: float(np.sqrt(4 * np.pi / (3 * np.sqrt(3))))}
 
 
 class ShapesDataset(ProceduralDataset):
@@ -20,7 +22,8 @@ class ShapesDataset(ProceduralDataset):
 
     Options:
         objects: ``(min, max)`` number of shapes per image (default (1, 4)).
-        radius: ``(min, max)`` circumradius as a fraction of the shorter side (default (0.1, 0.25)).
+        radius: ``(min, max)`` size as a fraction of the shorter side (default (0.1, 0.25)): the radius
+            of a circle of the same area, so every class covers the same area on average.
         noise: standard deviation of the Gaussian pixel noise (default 0.05).
         texture: strength of the coloured background texture, 0 gives a flat background (default 0.5).
     """
@@ -49,7 +52,7 @@ class ShapesDataset(ProceduralDataset):
         short = min(height, width)
         for k in range(rng.integers(self.objects[0], self.objects[1] + 1)):
             label = int(rng.integers(1, len(CLASSES)))
-            r = rng.uniform(*self.radius) * short
+            r = rng.uniform(*self.radius) * short * EQUAL_AREA[label]  # same area for every class
             cy, cx = rng.uniform(0.5 * r, height - 0.5 * r), rng.uniform(0.5 * r, width - 0.5 * r)
             angle = rng.uniform(0, 2 * np.pi)
             if label == 1:

@@ -15,9 +15,10 @@ from segkit.data.base import ProceduralDataset, check_number, check_range
 CLASSES = ("sky", "building", "vegetation", "sidewalk", "road", "lane_marking", "vehicle", "pedestrian")
 SKY, BUILDING, VEGETATION, SIDEWALK, ROAD, LANE, VEHICLE, PEDESTRIAN = range(len(CLASSES))
 PALETTE = np.array(
-    [[70, 130, 180], [70, 70, 70], [107, 142, 35], [244, 35, 232], [128, 64, 128], [255, 255, 255], [0, 0, 142], [220, 20, 60]],
+    [[70, 130, 180], [70, 70, 70], [107, 142, 35], [244, 35, 232],
+     [128, 64, 128], [255, 255, 255], [0, 0, 142], [220, 20, 60]],
     dtype=np.uint8,
-)  # Cityscapes colours where the class exists there
+)  # fmt: skip  (Cityscapes colours where the class exists there)
 PALETTE.flags.writeable = False
 
 
@@ -105,7 +106,8 @@ class StreetDataset(ProceduralDataset):
         top, low = np.array([0.25, 0.45, 0.8], np.float32), np.array([0.7, 0.8, 0.92], np.float32)
         t = np.clip(np.arange(height, dtype=np.float32) / max(horizon, 1.0), 0, 1)[None, :, None]  # (1, H, 1)
         image = np.broadcast_to(top[:, None, None] * (1 - t) + low[:, None, None] * t, (3, height, width)).copy()
-        clouds = np.clip(_draw.fractal_noise(rng, (height, width), cell=width / 4) * 2.5 - 1.3, 0, 1) * rng.uniform(0, 1)
+        clouds = np.clip(_draw.fractal_noise(rng, (height, width), cell=width / 4) * 2.5 - 1.3, 0, 1)
+        clouds = clouds * rng.uniform(0, 1)
         return image * (1 - clouds) + 0.95 * clouds
 
     @staticmethod
@@ -115,7 +117,8 @@ class StreetDataset(ProceduralDataset):
         for k in range(1, n_lanes):
             dashed |= np.abs(lateral - (road_left + k * lane_w)) < half
         dashes = ((depth / rng.uniform(5.0, 8.0) + rng.uniform()) % 1.0) < 0.45  # (H, 1)
-        edges = (np.abs(lateral - road_left - 0.25) < half) | (np.abs(lateral - road_left - n_lanes * lane_w + 0.25) < half)
+        road_right = road_left + n_lanes * lane_w
+        edges = (np.abs(lateral - road_left - 0.25) < half) | (np.abs(lateral - road_right + 0.25) < half)
         return (dashed & dashes) | (edges if rng.random() < 0.6 else False)
 
     @staticmethod
@@ -148,11 +151,13 @@ class StreetDataset(ProceduralDataset):
         _draw.fill(image, trees, np.float32([0.15, 0.38, 0.1])[:, None, None] * (0.6 + 0.9 * leaf))
         mask[trees] = VEGETATION
 
-    def _objects(self, rng, road_left, road_right, lane_w, n_lanes, facade_l, facade_r) -> list[tuple[float, int, float]]:
+    def _objects(self, rng, road_left, road_right, lane_w, n_lanes, facade_l, facade_r) -> list[tuple]:
+        """``(depth, class, lateral offset)`` of every vehicle and pedestrian."""
         objects = []
         for _ in range(rng.integers(self.vehicles[0], self.vehicles[1] + 1)):
             lane = rng.integers(n_lanes)
-            objects.append((rng.uniform(3.5, 45.0), VEHICLE, road_left + (lane + 0.5) * lane_w + rng.uniform(-0.3, 0.3)))
+            depth, lateral = rng.uniform(3.5, 45.0), road_left + (lane + 0.5) * lane_w + rng.uniform(-0.3, 0.3)
+            objects.append((depth, VEHICLE, lateral))
         for _ in range(rng.integers(self.pedestrians[0], self.pedestrians[1] + 1)):
             if rng.random() < 0.5:
                 x = rng.uniform(-facade_l + 0.3, road_left - 0.2)
@@ -163,29 +168,42 @@ class StreetDataset(ProceduralDataset):
 
     @staticmethod
     def _vehicle(rng, image, mask, instances, bottom, centre, scale, instance) -> None:
+        """A car (or, one time in five, a van) seen from behind: body, cabin, glass, wheels, lights."""
+
+        def part(drawn, colour):
+            _draw.paint(image, mask, instances, drawn, colour, VEHICLE, instance)
+
         shape = mask.shape
         half_w = scale * rng.uniform(0.55, 0.7)
         tall = scale * (rng.uniform(0.85, 1.05) if rng.random() < 0.8 else rng.uniform(1.6, 2.2))
         colour = _draw.random_colour(rng, 0.05, 0.95)
         body_top = bottom - 0.6 * tall
-        _draw.paint(image, mask, instances, _draw.rect_mask(shape, body_top, centre - half_w, bottom - 0.12 * scale, centre + half_w), colour, VEHICLE, instance)
-        cabin = np.array([[body_top, centre - half_w], [bottom - tall, centre - 0.75 * half_w], [bottom - tall, centre + 0.75 * half_w], [body_top, centre + half_w]])
-        _draw.paint(image, mask, instances, _draw.polygon_mask(shape, cabin), colour * 0.9, VEHICLE, instance)
-        glass = cabin * [1, 1] + [[-0.1 * tall, 0.15 * half_w], [0.08 * tall, 0.1 * half_w], [0.08 * tall, -0.1 * half_w], [-0.1 * tall, -0.15 * half_w]]
-        _draw.paint(image, mask, instances, _draw.polygon_mask(shape, glass), np.float32([0.15, 0.2, 0.25]), VEHICLE, instance)
-        for x0 in (centre - half_w, centre + 0.55 * half_w):  # wheels
-            _draw.paint(image, mask, instances, _draw.rect_mask(shape, bottom - 0.2 * scale, x0, bottom, x0 + 0.45 * half_w), np.float32([0.05] * 3), VEHICLE, instance)
-        for x0 in (centre - 0.9 * half_w, centre + 0.7 * half_w):  # rear lights
-            _draw.paint(image, mask, instances, _draw.rect_mask(shape, body_top + 0.1 * scale, x0, body_top + 0.2 * scale, x0 + 0.2 * half_w), np.float32([0.9, 0.1, 0.1]), VEHICLE, instance)
+        part(_draw.rect_mask(shape, body_top, centre - half_w, bottom - 0.12 * scale, centre + half_w), colour)
+        cabin = np.array(
+            [[body_top, centre - half_w], [bottom - tall, centre - 0.75 * half_w],
+             [bottom - tall, centre + 0.75 * half_w], [body_top, centre + half_w]]
+        )  # fmt: skip
+        part(_draw.polygon_mask(shape, cabin), colour * 0.9)
+        inset = np.array([[-0.1, 0.15], [0.08, 0.1], [0.08, -0.1], [-0.1, -0.15]]) * [tall, half_w]
+        part(_draw.polygon_mask(shape, cabin + inset), np.float32([0.15, 0.2, 0.25]))  # rear window
+        for x0 in (centre - half_w, centre + 0.55 * half_w):
+            part(_draw.rect_mask(shape, bottom - 0.2 * scale, x0, bottom, x0 + 0.45 * half_w), np.float32([0.05] * 3))
+        for x0 in (centre - 0.9 * half_w, centre + 0.7 * half_w):
+            light = _draw.rect_mask(shape, body_top + 0.1 * scale, x0, body_top + 0.2 * scale, x0 + 0.2 * half_w)
+            part(light, np.float32([0.9, 0.1, 0.1]))
 
     @staticmethod
     def _pedestrian(rng, image, mask, instances, bottom, centre, scale, instance) -> None:
+        """A person: legs (a rectangle), torso (an ellipse) and head (a circle)."""
+
+        def part(drawn, colour):
+            _draw.paint(image, mask, instances, drawn, colour, PEDESTRIAN, instance)
+
         shape = mask.shape
         tall = scale * rng.uniform(1.0, 1.3)
-        half_w = 0.14 * tall
+        half_w, head_r = 0.14 * tall, 0.08 * tall
         clothes, legs = _draw.random_colour(rng, 0.05, 0.9), _draw.random_colour(rng, 0.05, 0.5)
-        head_r = 0.08 * tall
         skin = np.float32([0.85, 0.65, 0.5]) * rng.uniform(0.4, 1.0)
-        _draw.paint(image, mask, instances, _draw.rect_mask(shape, bottom - 0.48 * tall, centre - half_w * 0.8, bottom, centre + half_w * 0.8), legs, PEDESTRIAN, instance)
-        _draw.paint(image, mask, instances, _draw.ellipse_mask(shape, bottom - 0.66 * tall, centre, 0.2 * tall, half_w), clothes, PEDESTRIAN, instance)
-        _draw.paint(image, mask, instances, _draw.ellipse_mask(shape, bottom - tall + head_r, centre, head_r, head_r), skin, PEDESTRIAN, instance)
+        part(_draw.rect_mask(shape, bottom - 0.48 * tall, centre - 0.8 * half_w, bottom, centre + 0.8 * half_w), legs)
+        part(_draw.ellipse_mask(shape, bottom - 0.66 * tall, centre, 0.2 * tall, half_w), clothes)
+        part(_draw.ellipse_mask(shape, bottom - tall + head_r, centre, head_r, head_r), skin)
