@@ -196,8 +196,8 @@ class DeepLabV3(SegmentationModel):
         self.backbone = build_backbone(backbone, output_stride, pretrained_backbone)
         default_channels, rates16, projection = _DEFAULTS.get(backbone, _PAPER)
         scale = max(16 // output_stride, 1)
-        atrous_rates = tuple(atrous_rates or (rate * scale for rate in rates16))
-        aspp_channels = aspp_channels or default_channels
+        atrous_rates = tuple(rate * scale for rate in rates16) if atrous_rates is None else tuple(atrous_rates)
+        aspp_channels = default_channels if aspp_channels is None else aspp_channels
         self.num_classes, self.in_channels, self.plus = num_classes, 3, plus
         self.stride, self.pad_input = output_stride, False
         self.config = {
