@@ -1,17 +1,15 @@
 """Shared test settings: quiet plotting, one torch thread per xdist worker, notebook timings."""
 from __future__ import annotations
 
-import os
-
 import matplotlib
 import pytest
 import torch
 
 matplotlib.use("Agg")
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # Two workers on two cores: more torch threads per worker would only fight each other.
-    torch.set_num_threads(1)
+# Tests use tiny tensors, and run as two xdist workers on two cores: one torch thread each is
+# fastest (more threads per worker only fight each other). Benchmarks set their own threads.
+torch.set_num_threads(1)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -13,15 +13,6 @@ import segkit.models as M
 SMALL_UNET = {"base_channels": 8, "depth": 3}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run fastest on one thread, and the CPU is shared with other jobs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small_model(name: str, num_classes: int = 3) -> M.SegmentationModel:
     return M.build_model(name, num_classes, **(SMALL_UNET if name == "unet" else {}))
 

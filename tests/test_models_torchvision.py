@@ -10,7 +10,6 @@ from torchvision.models.segmentation.deeplabv3 import DeepLabHead as Torchvision
 from torchvision.models.segmentation.fcn import FCNHead as TorchvisionFCNHead
 
 import segkit.models as M
-from test_models import one_thread  # noqa: F401  (autouse: one torch thread on the shared CPU)
 
 
 def shapes(module: nn.Module) -> list[tuple[int, ...]]:
