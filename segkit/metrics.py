@@ -165,7 +165,9 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int,
     rows = row_hi - row_lo + 1
     counts = torch.zeros(rows * num_classes, dtype=torch.int64, device=target.device)
     target, pred = target.reshape(-1).long(), pred.reshape(-1).long()  # (P,)
-    index = torch.empty(min(target.numel(), _CHUNK), dtype=torch.int64, device=target.device)
+    small = rows * num_classes < 2**31  # int32 indices halve the bytes bincount reads
+    index = torch.empty(min(target.numel(), _CHUNK), dtype=torch.int32 if small else torch.int64,
+                        device=target.device)
     for start in range(0, target.numel(), _CHUNK):
         t, p = target[start:start + _CHUNK], pred[start:start + _CHUNK]
         i = torch.add(p, t, alpha=num_classes, out=index[: t.numel()])  # t * C + p
