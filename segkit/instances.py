@@ -15,7 +15,8 @@ are taken greedily by decreasing IoU.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -389,6 +390,20 @@ def instance_scores(pred: Tensor | np.ndarray, target: Tensor | np.ndarray,
     }
 
 
+def _segments(sem: Tensor, inst: Tensor, num_classes: int, stride: int,
+              ignore_index: int | None) -> tuple[Tensor, Tensor]:
+    """Segments of a panoptic map: the class of each ``(S,)`` and, per pixel, its position
+    ``0..S`` (0 = void). A segment is one ``(image, class, instance id)`` triple."""
+    sem = sem.long().reshape(-1, sem.shape[-2] * sem.shape[-1])  # (N, H*W)
+    inst = inst.reshape(sem.shape)
+    image = torch.arange(sem.shape[0], device=sem.device)[:, None]  # (N, 1)
+    key = (image * num_classes + sem) * stride + inst + 1  # one value per segment, >= 1
+    if ignore_index is not None:
+        key = key.masked_fill(sem == ignore_index, 0)
+    ids, position = _compact_ids(key)
+    return ((ids - 1) // stride) % num_classes, position
+
+
 def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_inst: Tensor,
                      num_classes: int, ignore_index: int | None = None) -> dict[str, object]:
     """Panoptic quality of Kirillov et al. (CVPR 2019), per class and averaged over classes.
@@ -421,30 +436,18 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
 
     Built in lessons/08-semantic-vs-instance.
     """
-    maps = {"pred_sem": pred_sem, "pred_inst": pred_inst, "gt_sem": gt_sem, "gt_inst": gt_inst}
-    maps = {name: _check_map(x, name, dims=(2, 3)) if "inst" in name else x for name, x in maps.items()}
-    for name in ("pred_sem", "gt_sem"):
-        x = maps[name]
-        if not isinstance(x, Tensor) or x.is_floating_point() or x.is_complex():
+    pred_inst, gt_inst = _check_map(pred_inst, "pred_inst", (2, 3)), _check_map(gt_inst, "gt_inst", (2, 3))
+    for name, sem in (("pred_sem", pred_sem), ("gt_sem", gt_sem)):
+        if not isinstance(sem, Tensor) or sem.is_floating_point() or sem.is_complex():
             raise TypeError(f"{name} must be an integer tensor")
-        check_labels(x, num_classes, ignore_index, name=name)
-    shapes = {name: tuple(x.shape) for name, x in maps.items()}
-    if len(set(shapes.values())) != 1 or maps["gt_sem"].dim() not in (2, 3):
+        check_labels(sem, num_classes, ignore_index, name=name)
+    shapes = {"pred_sem": tuple(pred_sem.shape), "pred_inst": tuple(pred_inst.shape),
+              "gt_sem": tuple(gt_sem.shape), "gt_inst": tuple(gt_inst.shape)}
+    if len(set(shapes.values())) != 1:
         raise ValueError(f"the four maps must share one (H, W) or (N, H, W) shape, got {shapes}")
-    sem = {k: maps[f"{k}_sem"].long().reshape(-1, maps["gt_sem"].shape[-2] * maps["gt_sem"].shape[-1])
-           for k in ("pred", "gt")}  # (N, HW)
-    inst = {k: maps[f"{k}_inst"].reshape(sem[k].shape) for k in ("pred", "gt")}
-    stride = int(max(inst["pred"].max(), inst["gt"].max())) + 1
-    image = torch.arange(sem["gt"].shape[0], device=sem["gt"].device)[:, None]  # (N, 1)
-
-    segments = {}  # per side: (segment ids (S,), class of each (S,), position 0..S per pixel)
-    for k in ("pred", "gt"):
-        key = (image * num_classes + sem[k]) * stride + inst[k] + 1  # unique per (image, class, id)
-        if ignore_index is not None:
-            key = key.masked_fill(sem[k] == ignore_index, 0)  # 0 = void
-        ids, position = _compact_ids(key)
-        segments[k] = (ids, ((ids - 1) // stride) % num_classes, position.reshape(-1))
-    (_, pred_class, p), (_, gt_class, g) = segments["pred"], segments["gt"]
+    stride = int(max(pred_inst.max(), gt_inst.max())) + 1
+    pred_class, p = _segments(pred_sem, pred_inst, num_classes, stride, ignore_index)  # (P,), (N*H*W,)
+    gt_class, g = _segments(gt_sem, gt_inst, num_classes, stride, ignore_index)  # (G,), (N*H*W,)
     size = (len(pred_class) + 1, len(gt_class) + 1)
     counts = torch.bincount(p * size[1] + g, minlength=size[0] * size[1]).view(size).double()
     pred_area, gt_area, on_void = counts.sum(1)[1:], counts.sum(0)[1:], counts[1:, 0]
@@ -454,8 +457,9 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
     matched = same_class & (inter / union > 0.5)  # (P, G), at most one True per row and column
     iou = torch.where(matched, inter / union, torch.zeros_like(inter))
 
-    def per_class(values: Tensor, classes: Tensor) -> Tensor:
-        return torch.zeros(num_classes, dtype=values.dtype, device=values.device).index_add_(0, classes, values)
+    def per_class(values: Tensor, classes: Tensor) -> Tensor:  # sum the values of each class
+        total = torch.zeros(num_classes, dtype=values.dtype, device=values.device)
+        return total.index_add_(0, classes, values)
 
     tp = per_class(matched.any(1).long(), pred_class)
     iou_sum = per_class(iou.sum(1), pred_class)
