@@ -380,7 +380,7 @@ def export_to_zoo(
         "config": config,
         "parameters": sum(p.numel() for p in net.parameters()),
         "classes": list(classes),
-        "palette": palette,
+        "palette": None if palette is None else np.asarray(palette, dtype=np.uint8).tolist(),
         "recipe": recipe,
         "train_time_s": round(train_time_s, 1),
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}",

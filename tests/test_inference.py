@@ -182,3 +182,14 @@ def test_too_small_images_and_bad_windows_raise():
         sliding_window_logits(model.model, torch.rand(1, 3, 8, 8), window=8, blend="median")
     with pytest.raises(ValueError, match="class names"):
         Segmenter(StridedNet(), ["only", "two"])
+
+
+def test_predict_with_a_segkit_model_on_an_odd_sized_image():
+    from segkit.models import build_model
+
+    torch.manual_seed(0)
+    net = build_model("fcn8s", 3).eval()
+    x = torch.rand(3, 45, 70)
+    labels = Segmenter(net, "abc").predict(x)
+    assert labels.shape == (45, 70)
+    assert (labels == net(x[None]).argmax(1)[0]).float().mean() > 0.99  # both reflect-pad to the stride

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm across GPUs (CUDA only)")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: automatic)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads per process (1 is fastest for tiny models on a busy machine)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path, help="run folder: checkpoint.pt, history.json, metrics.json")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -75,7 +78,7 @@ def parse_model_args(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
+    if isinstance(value, (torch.Tensor, np.ndarray)):
         value = value.tolist()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -106,6 +109,8 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
     from segkit.data import load_dataset
     from segkit.models import build_model
 
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     rank, world_size = init_distributed()
     if args.batch_size % world_size:
         raise ValueError(f"--batch-size {args.batch_size} must be divisible by the {world_size} processes")
