@@ -34,10 +34,12 @@ def is_distributed() -> bool:
 
 
 def get_rank() -> int:
+    """This process's index in ``[0, world_size)``; 0 outside torchrun."""
     return dist.get_rank() if is_distributed() else 0
 
 
 def get_world_size() -> int:
+    """Number of training processes; 1 outside torchrun."""
     return dist.get_world_size() if is_distributed() else 1
 
 
