@@ -191,7 +191,9 @@ def show_samples(
     rows_per = 2 if prs is None else 3
     blocks = math.ceil(n / ncols)
     legend_in = 0.25 * math.ceil(len(classes) / 6) + 0.15  # inches kept free for the legend
-    fig = new_figure((panel_size * ncols + 0.6, panel_size * rows_per * blocks + legend_in))
+    height, width = _image_hwc(imgs[0]).shape[:2]
+    panel_height = panel_size * height / width  # rows sized by the images' aspect ratio
+    fig = new_figure((panel_size * ncols + 0.6, panel_height * rows_per * blocks + legend_in + 0.2))
     axes = fig.subplots(rows_per * blocks, ncols, squeeze=False)
     labels = ["image", "truth", "prediction"]
     for ax in axes.flat:
