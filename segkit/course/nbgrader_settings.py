@@ -67,6 +67,9 @@ def configure(c: Any, root: str | os.PathLike) -> None:
 
     c.Execute.timeout = DEFAULT_CELL_TIMEOUT
     c.Execute.timeout_func = cell_timeout
+    # The kernel's own start-up notices (e.g. "running over TCP without encryption") are noise
+    # in a learner's terminal; errors still show.
+    c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
     c.Autograde.create_student = True
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
 
