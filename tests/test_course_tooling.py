@@ -33,6 +33,7 @@ REAL_FIND_SPEC = importlib.util.find_spec
 
 def _second_exercise() -> list:
     return [
+        nb.code("import matplotlib.pyplot as plt\n\nplt.plot([0, 1], [1, 0])\nplt.show()", id="figure"),
         nb.markdown("## Exercise 2: double\n\nReturn `2 * x`.", id="exercise-double"),
         nb.answer("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", id="double"),
         nb.tests(
@@ -228,6 +229,7 @@ def test_submit_scores_answers_and_leaves_files_alone(course, tmp_path):
     html = result.feedback.read_text()
     assert "double(-3)" not in html and "count_pixels(mask, 7)" not in html, "hidden tests leak into feedback"
     assert "hidden tests: not shown" in html
+    assert "data:image/png" in html, "figures must reach the feedback (inline backend in grading kernels)"
     assert "total" in result.table() and "3 / 3" in result.table()
 
 

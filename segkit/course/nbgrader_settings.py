@@ -27,7 +27,7 @@ REDACTED = "# (hidden tests: not shown)\n"
 
 # Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
 # any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade).
-QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}
+QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"}
 
 
 def cell_timeout(cell: NotebookNode) -> int:
@@ -80,6 +80,9 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     ]
     for key, value in QUIET_KERNEL_ENV.items():
         os.environ.setdefault(key, value)
+    # A global MPLBACKEND (e.g. Agg on a headless server) would replace the kernels' inline
+    # backend and leave every figure out of the autograded notebook and its feedback.
+    os.environ.pop("MPLBACKEND", None)
     # nbgrader runs the `alembic` command when it creates a gradebook: find the one of this
     # Python's environment even when the virtual environment is not activated.
     bin_dir = str(Path(sys.executable).parent)
