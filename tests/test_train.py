@@ -223,3 +223,13 @@ def test_cli_trains_a_real_model_and_writes_its_run_folder(tmp_path):
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["mean_iou"] == pytest.approx(float(metrics["mean_iou"]))
     assert 0.0 <= saved["mean_iou"] <= 1.0 and math.isfinite(saved["train_time_s"])
+
+
+def test_default_loss_is_segkits_cross_entropy_so_all_ignored_batches_give_zero_not_nan():
+    torch.manual_seed(0)
+    images = torch.rand(8, 3, 12, 12)
+    masks = torch.full((8, 12, 12), 255)  # every pixel ignored
+    loader = DataLoader(TensorDataset(images, masks), batch_size=4)
+    history = fit(TinyNet(), loader, loader, epochs=1, device="cpu", ignore_index=255, progress=False)
+    assert history["train_loss"] == [0.0], f"an all-ignored batch must not poison training, got {history['train_loss']}"
+    assert history["val_loss"] == [0.0]

@@ -15,6 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from segkit.device import get_device, seed_everything
+from segkit.losses import CrossEntropyLoss
 from segkit.metrics import SegmentationMetrics
 from segkit.train.checkpoint import load_checkpoint, save_checkpoint
 from segkit.train.distributed import all_reduce_sum, is_main_process, unwrap
@@ -230,7 +231,8 @@ def fit(
     optimizer = optimizer if optimizer is not None else torch.optim.AdamW(model.parameters(), lr=lr)
     sched = make_scheduler(scheduler, optimizer, epochs * len(train_loader))
     scaler = torch.amp.GradScaler(device.type, enabled=amp_on)
-    criterion = loss if loss is not None else nn.CrossEntropyLoss(ignore_index=-100 if ignore_index is None else ignore_index)
+    # segkit's own cross-entropy: a batch whose pixels are all ignored gives 0, not NaN.
+    criterion = loss if loss is not None else CrossEntropyLoss(ignore_index=ignore_index)
     stopper = EarlyStopping(early_stopping)
     keys = ["epoch", "train_loss", "lr", "epoch_time"]
     keys += ["val_loss", "val_miou", "val_pixel_accuracy"] if val_loader is not None else []
