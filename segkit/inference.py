@@ -218,8 +218,9 @@ class Segmenter(nn.Module):
         self.classes = tuple(classes)
         self.palette = None if palette is None else np.asarray(palette, dtype=np.uint8)
         self.name = name
-        self.mean = None if mean is None else torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-        self.std = None if std is None else torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+        # Buffers, so that they follow the model to the GPU with .to(device).
+        self.register_buffer("mean", None if mean is None else torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", None if std is None else torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
 
     @property
     def num_classes(self) -> int:

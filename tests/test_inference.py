@@ -193,3 +193,11 @@ def test_predict_with_a_segkit_model_on_an_odd_sized_image():
     labels = Segmenter(net, "abc").predict(x)
     assert labels.shape == (45, 70)
     assert (labels == net(x[None]).argmax(1)[0]).float().mean() > 0.99  # both reflect-pad to the stride
+
+
+def test_normalisation_constants_follow_the_model_to_another_device_or_dtype():
+    segmenter = Segmenter(Pointwise().eval(), "abcd", mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))
+    assert {"mean", "std"} <= dict(segmenter.named_buffers()).keys(), "mean/std must be buffers to move with .to(device)"
+    assert not any(k.endswith(("mean", "std")) for k in segmenter.state_dict()), "they are not weights to save"
+    segmenter.double()
+    assert segmenter.mean.dtype == torch.float64 and segmenter.std.dtype == torch.float64
