@@ -35,7 +35,10 @@ def get_device(prefer: str | None = None) -> torch.device:
     """
     prefer = prefer or os.environ.get("SEGKIT_DEVICE") or None
     if prefer is not None:
-        device = torch.device(prefer)  # raises RuntimeError on nonsense such as "gpu"
+        try:
+            device = torch.device(prefer)
+        except RuntimeError as err:
+            raise ValueError(f"unknown device {prefer!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'") from err
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {prefer!r} was asked for, but CUDA is not available here")
         if device.type == "mps" and not _mps_available():

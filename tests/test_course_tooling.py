@@ -15,16 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import torch
 
 from segkit.course import notebook as nb
 from segkit.course.__main__ import main
 from segkit.course.check import check_course, describe
 from segkit.course.config import BADGE_CELL_ID, Course, CourseError, setup_cell_source
-from segkit.course.release import release, stale_units
+from segkit.course.release import release
 from segkit.course.scaffold import new_unit
 from segkit.course.submit import FULL_MARKS, GRADING_FAILED, POINTS_MISSING, reattach_metadata, submit
-from segkit.device import COLAB_GPU_HINT, get_device
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = "01-demo"
@@ -343,29 +341,3 @@ def test_setup_cell_installs_segkit_on_colab_without_touching_torch(monkeypatch,
 def test_setup_cell_does_nothing_outside_colab_or_when_installed(monkeypatch):
     assert _run_setup_cell(monkeypatch, on_colab=False, segkit_installed=False) == []
     assert _run_setup_cell(monkeypatch, on_colab=True, segkit_installed=True) == []
-
-
-def test_get_device_tells_how_to_enable_colab_gpu(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr("segkit.device._mps_available", lambda: False)
-    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    with pytest.warns(UserWarning, match="Runtime > Change runtime type"):
-        assert get_device() == torch.device("cpu")
-    assert "T4 GPU" in COLAB_GPU_HINT
-
-
-def test_get_device_order_and_errors(monkeypatch):
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr("segkit.device._mps_available", lambda: True)
-    assert get_device() == torch.device("mps")
-    monkeypatch.setattr("segkit.device._mps_available", lambda: False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no hint off Colab
-        assert get_device() == torch.device("cpu")
-    assert get_device("cpu") == torch.device("cpu")
-    with pytest.raises(ValueError, match="CUDA is not available"):
-        get_device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert get_device() == torch.device("cuda")
