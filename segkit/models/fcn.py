@@ -16,7 +16,6 @@ Built in lessons/04-fcn.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from segkit.models._utils import SegmentationModel, check_num_classes
