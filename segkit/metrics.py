@@ -131,7 +131,9 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int,
         target: integer labels ``(N, H, W)`` or ``(H, W)``, values in ``[0, C)`` or ``ignore_index``.
         num_classes: ``C >= 1``.
         ignore_index: target value whose pixels count nowhere (e.g. 255). It may also be a class
-            in ``[0, C)``: that class's row is then zero.
+            in ``[0, C)``: that class's row is then zero, but predictions *of* it on other pixels
+            still fill its column, so :func:`iou_per_class` gives it 0 rather than NaN. Drop that
+            class before averaging (``SegmentationMetrics`` does: it reports it as NaN).
 
     Returns:
         int64 tensor ``(C, C)`` on the input's device, ``cm[t, p]`` = number of pixels of true
@@ -232,7 +234,11 @@ def iou_per_class(cm: Tensor) -> Tensor:
 
 
 def mean_iou(cm: Tensor) -> float:
-    """Mean of :func:`iou_per_class` over the classes where it is defined (NaN if none is)."""
+    """Mean of :func:`iou_per_class` over the classes where it is defined (NaN if none is).
+
+    With an ``ignore_index`` inside ``[0, C)`` that class counts as IoU 0 here (see
+    :func:`confusion_matrix`); ``SegmentationMetrics`` leaves it out.
+    """
     return float(torch.nanmean(iou_per_class(cm)))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover - exercised on older Pythons only
+else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 UNIT_PATTERN = re.compile(r"^(\d\d)-([a-z0-9]+(?:-[a-z0-9]+)*)$")
