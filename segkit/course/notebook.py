@@ -134,11 +134,6 @@ def write(notebook: nbformat.NotebookNode, path: str | Path) -> Path:
     return path
 
 
-def grade_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """Cells nbgrader scores automatically (locked test cells with points)."""
-    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
-
-
 def timeout_from_tags(tags: Iterable[str]) -> int | None:
     """Seconds from a ``timeout-NNN`` tag, or None."""
     for tag in tags:
