@@ -15,13 +15,6 @@ from segkit.course import notebook as nb
 from segkit.course.config import BADGE_CELL_ID, SETUP_CELL_ID, Course, CourseError
 from segkit.course.nbgrader_settings import configure
 
-SCRATCH_CONFIG = """\
-from pathlib import Path
-from segkit.course.nbgrader_settings import configure
-configure(get_config(), Path(__file__).parent)  # noqa: F821
-"""
-
-
 def nbgrader_api(root: Path, *, use_db: bool = True) -> NbGraderAPI:
     """An in-process nbgrader API for the course at ``root`` with the course's settings."""
     config = Config()
@@ -54,7 +47,8 @@ def clean_source(course: Course, unit: str) -> bool:
     return False
 
 
-def _generate(api: NbGraderAPI, unit: str) -> None:
+def generate(api: NbGraderAPI, unit: str) -> None:
+    """Run nbgrader's generate_assignment for ``unit`` (with ``--force``), raising on failure."""
     result = api.generate_assignment(unit, force=True, create=True)
     if not result["success"]:
         raise CourseError(f"nbgrader could not generate {unit}:\n{result['error'] or result['log']}")
@@ -70,15 +64,15 @@ def release(course: Course, units: list[str] | None = None) -> list[str]:
     cleaned = [u for u in units if clean_source(course, u)]
     api = nbgrader_api(course.root)
     for unit in units:
-        _generate(api, unit)
+        generate(api, unit)
     return cleaned
 
 
 def make_scratch_course(course: Course, scratch: Path, units: list[str]) -> Course:
     """A minimal copy of the course in ``scratch`` (config + the units' sources)."""
     scratch.mkdir(parents=True, exist_ok=True)
-    (scratch / "nbgrader_config.py").write_text(SCRATCH_CONFIG, encoding="utf-8")
-    shutil.copy2(course.root / "pyproject.toml", scratch / "pyproject.toml")
+    for name in ("nbgrader_config.py", "pyproject.toml"):  # same settings, same repository URL
+        shutil.copy2(course.root / name, scratch / name)
     for unit in units:
         shutil.copytree(course.source_dir / unit, scratch / "solutions" / unit, dirs_exist_ok=True)
     return Course(scratch.resolve())
@@ -97,7 +91,7 @@ def stale_units(course: Course, units: list[str] | None = None) -> dict[str, lis
         for unit in units:
             # The sources as committed: cleaning happens on release, so compare cleaned copies.
             clean_source(scratch, unit)
-            _generate(api, unit)
+            generate(api, unit)
             fresh, committed = scratch.release_dir / unit, course.release_dir / unit
             if not committed.is_dir():
                 stale[unit] = [f"{committed.relative_to(course.root)} is missing"]

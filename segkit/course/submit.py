@@ -20,7 +20,7 @@ from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
 from segkit.course.config import Course, CourseError
-from segkit.course.release import _generate, make_scratch_course, nbgrader_api
+from segkit.course.release import generate, make_scratch_course, nbgrader_api
 
 STUDENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
@@ -84,23 +84,22 @@ def reattach_metadata(submission: nbformat.NotebookNode, reference: nbformat.Not
     sources (answer cells are the ones the learner changed between two unchanged neighbours).
     Returns the number of cells repaired.
     """
-    ref_by_id = {c.get("id"): c for c in reference.cells if "nbgrader" in c.metadata}
-    repaired = 0
-    for cell in submission.cells:
-        ref = ref_by_id.get(cell.get("id"))
-        if "nbgrader" not in cell.metadata and ref is not None and ref.cell_type == cell.cell_type:
+    def attach(ref: nbformat.NotebookNode, cell: nbformat.NotebookNode) -> bool:
+        if "nbgrader" in ref.metadata and "nbgrader" not in cell.metadata and ref.cell_type == cell.cell_type:
             cell.metadata["nbgrader"] = dict(ref.metadata["nbgrader"])
-            repaired += 1
+            return True
+        return False
+
+    by_id = {c.get("id"): c for c in reference.cells}
+    repaired = sum(attach(by_id[c.get("id")], c) for c in submission.cells if c.get("id") in by_id)
+
     def key(c: nbformat.NotebookNode) -> str:
         return f"{c.cell_type}\0{c.source.strip()}"
 
     matcher = difflib.SequenceMatcher(a=[key(c) for c in reference.cells], b=[key(c) for c in submission.cells], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-            for ref, cell in zip(reference.cells[i1:i2], submission.cells[j1:j2]):
-                if "nbgrader" in ref.metadata and "nbgrader" not in cell.metadata and ref.cell_type == cell.cell_type:
-                    cell.metadata["nbgrader"] = dict(ref.metadata["nbgrader"])
-                    repaired += 1
+            repaired += sum(attach(r, c) for r, c in zip(reference.cells[i1:i2], submission.cells[j1:j2]))
     return repaired
 
 
@@ -134,7 +133,7 @@ def submit(
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session warnings, not the learner's
         scratch = make_scratch_course(course, Path(tmp), [unit])
         api = nbgrader_api(scratch.root)
-        _generate(api, unit)
+        generate(api, unit)
         reference = nbformat.read(str(scratch.release_notebook(unit)), as_version=4)
         reattach_metadata(submission, reference)
 
