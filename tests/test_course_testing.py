@@ -1,0 +1,43 @@
+"""segkit.course.testing: the delegation tripwire hidden tests use."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import segkit.viz
+from segkit.course.testing import DelegationError, no_delegation
+from segkit.viz import colorize as aliased_colorize
+
+MASK = torch.tensor([[0, 1], [1, 0]])
+PALETTE = torch.tensor([[0, 0, 0], [255, 0, 0]], dtype=torch.uint8)
+
+
+def learner_colorize(mask, palette):
+    return aliased_colorize(mask, palette)  # delegates through an alias bound at import time
+
+
+def own_colorize(mask, palette):
+    return palette[mask]
+
+
+def test_aliased_delegation_is_caught_and_named():
+    with no_delegation(segkit.viz.colorize), pytest.raises(DelegationError, match="write colorize yourself"):
+        learner_colorize(MASK, PALETTE)
+
+
+def test_own_answer_passes_and_original_is_restored():
+    expected = segkit.viz.colorize(MASK, PALETTE)
+    with no_delegation(segkit.viz.colorize):
+        own_colorize(MASK, PALETTE)
+    assert torch.equal(torch.as_tensor(segkit.viz.colorize(MASK, PALETTE)), torch.as_tensor(expected))
+
+
+def test_restored_after_an_error_inside_the_block():
+    with pytest.raises(DelegationError), no_delegation(segkit.viz.colorize):
+        learner_colorize(MASK, PALETTE)
+    learner_colorize(MASK, PALETTE)  # works again
+
+
+def test_rejects_what_it_cannot_guard():
+    with pytest.raises(TypeError, match="plain Python functions"), no_delegation(torch.nn.Conv2d):
+        pass
