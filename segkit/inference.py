@@ -83,12 +83,20 @@ def _model_device(model: nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
+def _model_dtype(model: nn.Module) -> torch.dtype:
+    """The floating-point type of the model's weights: float16 / bfloat16 after ``.half()`` etc."""
+    param = next(model.parameters(), None)
+    return param.dtype if param is not None and param.is_floating_point() else torch.float32
+
+
 @torch.no_grad()
 def predict_logits(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
     """Logits ``(N, C, H, W)`` float32 (on the CPU) of an already prepared batch ``(N, 3, H, W)``,
-    padded to ``model.stride`` and cropped back."""
+    padded to ``model.stride`` and cropped back. The batch follows the model's device and dtype
+    (a ``.half()`` model on CUDA gets a float16 batch)."""
     height, width = batch.shape[-2:]
-    x = pad_to_stride(batch.to(_model_device(model)), getattr(model, "stride", 1))
+    x = batch.to(device=_model_device(model), dtype=_model_dtype(model))
+    x = pad_to_stride(x, getattr(model, "stride", 1))
     return model(x)[..., :height, :width].float().cpu()  # (N, C, H, W)
 
 
@@ -264,7 +272,7 @@ class Segmenter(nn.Module):
                 f"{self.stride}x{self.stride} (its stride); resize it first"
             )
         self.eval()
-        batch = self.normalize(batch)
+        batch = self.normalize(batch.to(_model_device(self)))  # mean/std live with the model
         if max(height, width) > max_size:
             logits = sliding_window_logits(self.model, batch, window, overlap, blend)
         else:

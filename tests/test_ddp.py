@@ -94,3 +94,23 @@ def test_torchrun_runs_the_command_line_and_only_rank_0_writes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == ["args.json", "checkpoint.pt", "history.json", "metrics.json"]
     assert json.loads((out / "metrics.json").read_text())["world_size"] == 2
+
+
+def test_one_torchrun_process_with_an_explicit_backend_joins_a_group_and_matches_a_plain_run(tmp_path):
+    """``--nproc_per_node=1 --backend gloo`` wraps the model in DDP (the path nccl takes on a GPU)."""
+    common = ["-m", "segkit.train", "--dataset", "shapes", "--model", "fcn8s", "--epochs", "1",
+              "--image-size", "32", "32", "--num-train", "8", "--num-val", "4", "--batch-size", "4",
+              "--threads", "1", "--no-progress"]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=1", "--master_addr=127.0.0.1",
+                f"--master_port={_free_port()}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    runs = {"torchrun": [*launcher, *common, "--backend", "gloo"], "plain": [sys.executable, *common]}
+    for name, cmd in runs.items():
+        result = subprocess.run([*cmd, "--out", str(tmp_path / name)], capture_output=True, text=True,
+                                timeout=120, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+    ddp = json.loads((tmp_path / "torchrun" / "metrics.json").read_text())
+    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    assert ddp["world_size"] == 1
+    assert ddp["mean_iou"] == pytest.approx(plain["mean_iou"], abs=1e-6)
+    assert json.loads((tmp_path / "torchrun" / "args.json").read_text())["backend"] == "gloo"

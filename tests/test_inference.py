@@ -201,3 +201,26 @@ def test_normalisation_constants_follow_the_model_to_another_device_or_dtype():
     assert not any(k.endswith(("mean", "std")) for k in segmenter.state_dict()), "they are not weights to save"
     segmenter.double()
     assert segmenter.mean.dtype == torch.float64 and segmenter.std.dtype == torch.float64
+
+
+def test_a_bfloat16_model_predicts_from_float32_inputs_like_the_float32_model():
+    segmenter = Segmenter(StridedNet().eval(), "abc", mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))
+    image = _image(40, 52)
+    reference = segmenter.predict(image)
+    low = Segmenter(StridedNet().eval(), "abc", mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3)).to(torch.bfloat16)
+    labels = low.predict(image)  # the uint8 image becomes float32, then follows the model's dtype
+    assert labels.dtype == torch.int64 and labels.shape == (40, 52)
+    assert (labels == reference).float().mean() > 0.95
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_model_predicts_cpu_images_and_returns_cpu_labels():
+    segmenter = Segmenter(StridedNet().eval(), "abc", mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))
+    image = Image.fromarray(_image(40, 52))
+    reference = segmenter.predict(image)
+    labels = segmenter.to("cuda").predict(image)  # PIL in, normalised on the GPU
+    assert labels.device.type == "cpu"
+    assert (labels == reference).float().mean() > 0.999
+    windows = segmenter.predict(image, max_size=32, window=32)
+    assert windows.shape == (40, 52)

@@ -224,6 +224,7 @@ def test_accumulating_batches_equals_one_big_batch(batch, split):
     assert a["mean_iou"] == b["mean_iou"] or (math.isnan(a["mean_iou"]) and math.isnan(b["mean_iou"]))
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     pred, target = random_batch(0, ignore_index=255)

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                    help="mixed precision (CUDA only; default: on if CUDA)")
+    p.add_argument("--backend", choices=("nccl", "gloo"), default=None,
+                   help="process-group backend under torchrun (default: nccl with CUDA, else gloo)")
     p.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm across GPUs (CUDA only)")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: automatic)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
@@ -95,7 +97,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _pick_device(args: argparse.Namespace, world_size: int) -> torch.device:
     device = get_device(args.device)
-    if device.type == "cuda" and world_size > 1:
+    if device.type == "cuda" and torch.distributed.is_initialized():
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     return device
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    rank, world_size = init_distributed()
+    rank, world_size = init_distributed(args.backend)
     if args.batch_size % world_size:
         raise ValueError(f"--batch-size {args.batch_size} must be divisible by the {world_size} processes")
     device = _pick_device(args, world_size)
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
     if model is None:
         model = build_model(args.model, num_classes, **parse_model_args(args.model_arg))
     model.to(device)
-    if world_size > 1:
+    if torch.distributed.is_initialized():
         if args.sync_bn:
             if device.type != "cuda":
                 raise ValueError("--sync-bn needs CUDA: SyncBatchNorm does not run on the CPU")

@@ -18,11 +18,16 @@ from torch.utils.data import Sampler
 def init_distributed(backend: str | None = None) -> tuple[int, int]:
     """Join the process group torchrun set up, if any.
 
+    ``backend`` (``"nccl"`` or ``"gloo"``) defaults to nccl with CUDA, else gloo. A single
+    torchrun process (``--nproc_per_node=1``) joins a group only when ``backend`` is given.
+
     Returns:
         ``(rank, world_size)``; ``(0, 1)`` when not started by torchrun.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size > 1 and not dist.is_initialized():
+    # One torchrun process joins a group only when a backend is asked for (to test nccl/gloo).
+    wanted = world_size > 1 or (backend is not None and "RANK" in os.environ)
+    if wanted and not dist.is_initialized():
         backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
         dist.init_process_group(backend)
     return get_rank(), get_world_size()
