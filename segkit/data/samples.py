@@ -158,7 +158,8 @@ def require(key: str, root: str | os.PathLike | None = None) -> dict[str, Path]:
 
 
 def _pip(args: list[str], pip: list[str]) -> None:
-    command = [*pip, "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet", *args]
+    command = [*pip, "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+               "--no-cache-dir", "--quiet", *args]  # no copy of the wheels left in pip's cache
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
