@@ -263,3 +263,27 @@ def test_outside_a_clone_the_cache_is_in_the_home_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(real, "datasets_root", no_clone)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert samples.cache_dir() == tmp_path / ".cache" / "segkit" / "real"
+
+
+@needs("voc")
+def test_segkit_imports_and_loads_the_voc_photo_without_the_real_extra():
+    # tifffile and ai-edge-litert are optional (segkit[real]); without them only their users fail, clearly
+    # (scikit-image needs tifffile itself, so its photos are not tried here)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['tifffile'] = sys.modules['ai_edge_litert'] = sys.modules['ai_edge_litert.interpreter'] = None\n"
+        "import segkit\n"
+        "from segkit.data import samples\n"
+        "samples.voc_photo()\n"
+        "try:\n"
+        "    segkit.load_model('mediapipe-selfie')\n"
+        "except ImportError as err:\n"
+        "    assert 'pip install ai-edge-litert' in str(err), err\n"
+        "else:\n"
+        "    raise AssertionError('should raise ImportError without ai-edge-litert')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
