@@ -2,7 +2,7 @@
 
 The package reads in the order the course teaches it::
 
-    segkit.data        procedural datasets (shapes, street, cells, aerial, indoor) and real-data adapters
+    segkit.data        procedural datasets (shapes, street, cells, aerial, indoor), real samples, real-data adapters
     segkit.transforms  joint image/mask augmentation
     segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones
     segkit.losses      pixel-wise cross-entropy, soft Dice
@@ -10,6 +10,7 @@ The package reads in the order the course teaches it::
     segkit.instances   connected components, instance matching, AP50, panoptic quality
     segkit.train       fit / evaluate, checkpoints, the training CLI
     segkit.inference   load_model / predict, the model zoo, sliding windows
+    segkit.pretrained  a real network made by others: MediaPipe's person segmenter ("mediapipe-selfie")
     segkit.viz         palettes, overlays, grids, curves
 
 ``segkit.course`` is the instructor/learner tooling (release, check, submit, new-unit); it is kept
@@ -35,6 +36,7 @@ _SUBMODULES = (
     "instances",
     "train",
     "inference",
+    "pretrained",
     "viz",
     "course",
 )

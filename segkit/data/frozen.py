@@ -39,7 +39,9 @@ def datasets_root() -> Path:
     """
     env = os.environ.get("SEGKIT_DATASETS")
     root = Path(env) if env else Path(__file__).resolve().parents[2] / "datasets"
-    if not root.is_dir():
+    # installed into site-packages, parents[2] is site-packages, where "datasets" may be another
+    # package (Hugging Face's, preinstalled on Colab): only a clone has pyproject.toml beside it
+    if not root.is_dir() or not (env or (root.parent / "pyproject.toml").is_file()):
         raise FileNotFoundError(
             f"datasets folder not found at {root}. Clone the course repository and install segkit with "
             "`pip install -e .` from its root, or point the SEGKIT_DATASETS environment variable at the "
