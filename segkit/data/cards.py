@@ -1,6 +1,6 @@
 """Regenerate the dataset cards' figures (and, on request, the frozen splits).
 
-    python -m segkit.data.cards            # datasets/figures/NAME.png
+    python -m segkit.data.cards            # datasets/figures/NAME.png (procedural and real cards)
     python -m segkit.data.cards --frozen   # also rewrite datasets/frozen/NAME.npz + NAME.json
 """
 from __future__ import annotations
@@ -38,24 +38,40 @@ def save_small_png(fig: Figure, path: str | Path, dpi: int = 72) -> None:
     rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
-def write_figures(directory: str | Path | None = None, dpi: int = 72) -> list[Path]:
-    """Write ``NAME.png`` for every card into ``directory`` (default ``datasets/figures``)."""
+def write_figures(directory: str | Path | None = None, dpi: int = 72) -> tuple[list[Path], list[str]]:
+    """Write ``NAME.png`` for every card into ``directory`` (default ``datasets/figures``).
+
+    Returns ``(written, skipped)``: the real samples' figures are skipped when their files are not
+    fetched (``python -m segkit.data.samples fetch``).
+    """
+    from segkit.data import real_figures
+
     directory = Path(directory) if directory is not None else datasets_root() / "figures"
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, skipped = [], []
     for name in FROZEN:
         path = directory / f"{name}.png"
         save_small_png(card_figure(name), path, dpi)
         paths.append(path)
-    return paths
+    for name in real_figures.REAL_CARDS:
+        if not real_figures.available(name):
+            skipped.append(name)
+            continue
+        path = directory / f"{name}.png"
+        save_small_png(real_figures.FIGURES[name](), path, dpi)
+        paths.append(path)
+    return paths, skipped
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frozen", action="store_true", help="also rewrite the frozen evaluation splits")
     args = parser.parse_args(argv)
-    for path in write_figures():
+    written, skipped = write_figures()
+    for path in written:
         print(f"wrote {path}")
+    for name in skipped:
+        print(f"skipped {name}: its real sample is not fetched (python -m segkit.data.samples fetch)")
     if args.frozen:
         for name in FROZEN:
             print(f"wrote {write_frozen_split(name)}")
