@@ -466,7 +466,7 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
     fp = per_class((~matched.any(1) & (on_void <= 0.5 * pred_area)).long(), pred_class)
     fn = per_class((~matched.any(0)).long(), gt_class)
     tp, fp, fn, iou_sum = tp.cpu(), fp.cpu(), fn.cpu(), iou_sum.cpu()
-    denominator = tp + 0.5 * fp + 0.5 * fn
+    denominator = tp.double() + 0.5 * fp + 0.5 * fn  # float64: int64 + 0.5 * int64 would be float32
     defined = denominator > 0
     nan = torch.full((num_classes,), float("nan"), dtype=torch.float64)
     pq = torch.where(defined, iou_sum / denominator, nan)
