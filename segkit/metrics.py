@@ -281,7 +281,7 @@ def boundary_band(masks: Tensor, width: int) -> Tensor:
         width: band half-width in pixels, ``>= 1``.
 
     Returns:
-        bool tensor of the shape of ``masks``. Used in lessons/04-fcn and lessons/06-deeplab.
+        bool tensor of the shape of ``masks``. Built in lessons/04-fcn (section 7), used in lessons/06-deeplab.
     """
     _check_integer_tensor(masks, "masks")
     if masks.dim() not in (2, 3):
