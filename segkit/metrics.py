@@ -32,6 +32,7 @@ __all__ = [
     "dice_per_class",
     "mean_dice",
     "frequency_weighted_iou",
+    "boundary_band",
     "SegmentationMetrics",
 ]
 
@@ -266,6 +267,36 @@ def frequency_weighted_iou(cm: Tensor) -> float:
     support = _check_cm(cm).sum(1)  # (C,) pixels of each class in the target
     present = support > 0
     return float((support[present] * iou[present]).sum() / support.sum())
+
+
+def boundary_band(masks: Tensor, width: int) -> Tensor:
+    """Pixels within ``width`` pixels of a label change (the "trimap" band of the FCN/DeepLab papers).
+
+    A pixel is in the band when the labels in its ``(2 width + 1) x (2 width + 1)`` window are not
+    all equal (image borders are not boundaries). Score only the band by giving every other pixel
+    ``ignore_index``: ``torch.where(band, masks, 255)``.
+
+    Args:
+        masks: integer labels ``(H, W)`` or ``(N, H, W)``.
+        width: band half-width in pixels, ``>= 1``.
+
+    Returns:
+        bool tensor of the shape of ``masks``. Built in lessons/04-fcn (section 7), used in lessons/06-deeplab.
+    """
+    _check_integer_tensor(masks, "masks")
+    if masks.dim() not in (2, 3):
+        raise ValueError(f"masks must have shape (H, W) or (N, H, W), got {tuple(masks.shape)}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be an int >= 1, got {width!r}")
+    m = (masks if masks.dim() == 3 else masks[None])[:, None].double()  # (N, 1, H, W), exact labels
+    k = 2 * width + 1
+
+    def window_max(x: Tensor) -> Tensor:  # max over a k x k window: a column pass, then a row pass
+        x = torch.nn.functional.max_pool2d(x, (k, 1), stride=1, padding=(width, 0))
+        return torch.nn.functional.max_pool2d(x, (1, k), stride=1, padding=(0, width))
+
+    band = (window_max(m) != -window_max(-m))[:, 0]  # (N, H, W): max != min in the window
+    return band if masks.dim() == 3 else band[0]
 
 
 class SegmentationMetrics:

@@ -231,3 +231,18 @@ def test_cuda_matches_cpu():
     cm = M.confusion_matrix(pred.cuda(), target.cuda(), 5, 255)
     assert cm.device.type == "cuda"
     assert torch.equal(cm.cpu(), M.confusion_matrix(pred, target, 5, 255))
+
+
+def test_boundary_band_marks_pixels_near_label_changes():
+    mask = torch.zeros(6, 8, dtype=torch.int64)
+    mask[:, 4:] = 1  # one vertical edge between columns 3 and 4
+    band = M.boundary_band(mask, 1)
+    assert band.dtype == torch.bool and band.shape == mask.shape
+    assert band[:, 3:5].all() and not band[:, :3].any() and not band[:, 5:].any()
+    assert M.boundary_band(mask, 2)[:, 2:6].all() and not M.boundary_band(mask, 2)[:, :2].any()
+    batch = torch.stack([mask, torch.zeros_like(mask)])
+    assert torch.equal(M.boundary_band(batch, 1)[0], band) and not M.boundary_band(batch, 1)[1].any()
+    with pytest.raises(ValueError, match="width"):
+        M.boundary_band(mask, 0)
+    with pytest.raises(TypeError):
+        M.boundary_band(mask.float(), 1)
