@@ -54,13 +54,13 @@ class DelegationError(AssertionError):
     """Raised when a learner's answer calls the segkit function it is meant to rebuild."""
 
 
-def _tripwire_code(short: str, name: str) -> types.CodeType:
+def _tripwire_code(name: str) -> types.CodeType:
     """A code object with no free variables (so it fits any plain function) that raises
     DelegationError naming ``name``. It runs with the guarded function's globals, so it
     imports the exception by module path rather than by a name from this module."""
     message = (
-        f"this exercise asks you to write {short} yourself; your answer calls {name}, "
-        "segkit's version of what you are building, so this exercise earns no points"
+        f"your answer calls {name}, a ready-made version of what this exercise asks you to write "
+        "yourself (the statement names it), so this exercise earns no points"
     )
     source = (
         "def tripwire(*args, **kwargs):\n"
@@ -89,7 +89,7 @@ def no_delegation(*functions: Callable) -> Iterator[None]:
     try:
         for fn in functions:
             saved.append((fn, fn.__code__, fn.__defaults__, fn.__kwdefaults__))
-            fn.__code__ = _tripwire_code(fn.__name__, f"{fn.__module__}.{fn.__qualname__}")
+            fn.__code__ = _tripwire_code(f"{fn.__module__}.{fn.__qualname__}")
             fn.__defaults__, fn.__kwdefaults__ = None, None
         yield
     finally:
