@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import segkit.viz
-from segkit.course.testing import DelegationError, no_delegation
+from segkit.course.testing import DelegationError, expect_raises, no_delegation
 from segkit.viz import colorize as aliased_colorize
 
 MASK = torch.tensor([[0, 1], [1, 0]])
@@ -21,7 +21,7 @@ def own_colorize(mask, palette):
 
 
 def test_aliased_delegation_is_caught_and_named():
-    with no_delegation(segkit.viz.colorize), pytest.raises(DelegationError, match="write colorize yourself"):
+    with no_delegation(segkit.viz.colorize), pytest.raises(DelegationError, match="calls segkit.viz.colorize, a ready-made version"):
         learner_colorize(MASK, PALETTE)
 
 
@@ -41,3 +41,23 @@ def test_restored_after_an_error_inside_the_block():
 def test_rejects_what_it_cannot_guard():
     with pytest.raises(TypeError, match="plain Python functions"), no_delegation(torch.nn.Conv2d):
         pass
+
+
+def test_expect_raises_passes_the_expected_error_and_names_the_case_otherwise():
+    with expect_raises(ValueError, "a bad label") as raised:
+        raise ValueError("label 3")
+    assert str(raised.error) == "label 3"
+    with pytest.raises(AssertionError, match=r"^a bad label should raise ValueError, got IndexError: index 3 is out of bounds$"):
+        with expect_raises(ValueError, "a bad label"):
+            raise IndexError("index 3 is out of bounds")
+    with pytest.raises(AssertionError, match=r"^a bad label should raise ValueError or TypeError, got no error$"):
+        with expect_raises((ValueError, TypeError), "a bad label"):
+            pass
+
+
+def test_expect_raises_lets_failed_checks_and_delegation_through():
+    with pytest.raises(DelegationError, match="calls segkit.viz.colorize, a ready-made version"), expect_raises(ValueError, "x"):
+        with no_delegation(segkit.viz.colorize):
+            learner_colorize(MASK, PALETTE)
+    with pytest.raises(AssertionError, match="^inner$"), expect_raises(ValueError, "x"):
+        raise AssertionError("inner")

@@ -131,7 +131,8 @@ def check_wrong_answers(source: nbformat.NotebookNode, course: Course, unit: str
         answers = load_wrong_answers(course, unit)
     except CourseError as err:
         return problems + [Problem(rel, str(err))]
-    problems += [Problem(rel, message, wrong_id) for wrong_id, message in structure_problems(source, answers)]
+    problems += [Problem(rel, f"wrong answer {wrong_id!r}: {message}" if wrong_id else message)
+                 for wrong_id, message in structure_problems(source, answers)]
     for exercise in graded_exercises(source):
         count = sum(wa.cell == exercise for wa in answers)
         if count < MIN_WRONG_ANSWERS:

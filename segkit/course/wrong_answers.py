@@ -16,7 +16,9 @@ Each unit keeps its wrong answers beside the solution, in ``solutions/UNIT/wrong
 
 :func:`run_unit` executes the solution notebook **once**, top to bottom, in one kernel started
 like the grader's (nbgrader's own ``Execute`` with the course's timeouts, warnings and progress
-bars off, one thread, in a scratch copy of the unit folder). Then, for each answer cell that has
+bars off, one thread, in a scratch copy of the unit folder), up to the last test cell any wrong
+answer needs: cells after it (often a final training run) cannot change a wrong answer's score
+and are not run. Then, for each answer cell that has
 wrong answers, it re-runs the cells from that answer cell through its test cells:
 
 1. once with the solution, as a *baseline* (it must earn full marks);
@@ -33,7 +35,8 @@ included (this is the source notebook, so they are all there).
 Where this shortcut differs from real grading
 ----------------------------------------------
 - Cells before the answer cell ran once, with the solution, and cells after the range are not
-  re-run: a wrong answer is scored only by its own exercise's tests. A wrong answer that would
+  re-run: a wrong answer is scored only by its own exercise's tests (and a training cell that
+  follows the exercise only counts where the wrong answer's ``tests`` name the cell after it). A wrong answer that would
   also break a *later* exercise that reuses the function (04's ``FCN8s`` calls ``fuse_skip``) is
   not counted there, so the table can show fewer lost points than a real submission would.
 - The kernel is not fresh: names the solution (or an earlier wrong answer) defined stay defined.
@@ -315,7 +318,8 @@ def _score(cell: NotebookNode) -> tuple[float, float, str]:
     message = ""
     for output in cell.outputs:
         if output.output_type == "error":
-            message = f"{output.ename}: {output.evalue.strip()}".strip().rstrip(":")
+            first_line = (output.evalue.strip().splitlines() or [""])[0]
+            message = f"{output.ename}: {first_line}".strip().rstrip(":")
             break
         if output.output_type == "stream" and output.name == "stderr":
             message = f"stderr: {output.text.strip().splitlines()[0] if output.text.strip() else ''}"
@@ -380,8 +384,12 @@ def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAns
             return score
 
         try:
+            tests_of = {wa.id: wa.tests if wa.tests is not None else default_tests(source, wa.cell) for wa in answers}
+            last_needed = max(index[t] for tests in tests_of.values() for t in tests)
             with executor.setup_kernel(env=kernel_env()):
-                for i, cell in enumerate(source.cells):  # the whole solution, once, top to bottom
+                # The solution, once, top to bottom, up to the last test cell a wrong answer needs
+                # (what follows, e.g. a final training run, cannot change any wrong answer's score).
+                for i, cell in enumerate(source.cells[: last_needed + 1]):
                     if cell.cell_type != "code":
                         continue
                     ran = execute(i)
@@ -394,7 +402,6 @@ def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAns
                 for cell_id in dict.fromkeys(wa.cell for wa in answers):  # answer cells, in file order
                     group = [wa for wa in answers if wa.cell == cell_id]
                     solution = source.cells[index[cell_id]].source
-                    tests_of = {wa.id: wa.tests if wa.tests is not None else default_tests(source, cell_id) for wa in group}
                     all_tests = tuple(dict.fromkeys(t for wa in group for t in tests_of[wa.id]))
                     report.baselines[cell_id] = base = run_range(index[cell_id], all_tests)
                     if not base.full:
