@@ -127,13 +127,13 @@ def double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     dict(cell="UpBlock", id="up-no-padding",
          description="no padding: only works when the skip is exactly twice the size (crashes on odd sizes)",
          source=_UP_INIT + "\n    def forward(self, x, skip):\n        return self.conv(torch.cat([skip, self.up(x)], dim=1))\n"),
-    dict(cell="UpBlock", id="up-centred-padding",
-         description="pads half the missing rows on top (centred, as some implementations do): shifts the map by a row",
+    dict(cell="UpBlock", id="up-pad-top-left",
+         description="pads the missing row and column at the top and left: shifts the map by one pixel against the skip",
          source=_UP_INIT + '''
     def forward(self, x, skip):
         x = self.up(x)
         dh, dw = skip.shape[-2] - x.shape[-2], skip.shape[-1] - x.shape[-1]
-        x = F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
+        x = F.pad(x, (dw, 0, dh, 0))
         return self.conv(torch.cat([skip, x], dim=1))
 '''),
     dict(cell="UpBlock", id="up-interpolate-to-skip",
