@@ -3,14 +3,15 @@
 ``segkit.load_model(name)`` returns a trained :class:`Segmenter`, and ``model.predict(image)``
 takes a PIL image, a numpy ``H x W x 3`` uint8 array or a float tensor and returns class labels.
 Built in lessons/01-pixels-and-labels (the two-line demo), lessons/10-applications (sliding
-windows on large tiles) and lessons/11-pretrained-and-deployment (the zoo).
+windows on large tiles) and lessons/11-pretrained-and-deployment (the zoo). Models are published
+to the zoo by ``python -m segkit.train --export`` (:mod:`segkit.train.export`); this module never
+imports ``segkit.train``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,8 @@ def pad_to_stride(x: torch.Tensor, stride: int) -> torch.Tensor:
     return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)  # (N, C, H + pad_h, W + pad_w)
 
 
-def _model_device(model: nn.Module) -> torch.device:
+def model_device(model: nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter (the CPU for a model without parameters)."""
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 
@@ -96,7 +98,7 @@ def predict_logits(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
     padded to ``model.stride`` and cropped back. The batch follows the model's device and dtype
     (a ``.half()`` model on CUDA gets a float16 batch)."""
     height, width = batch.shape[-2:]
-    x = batch.to(device=_model_device(model), dtype=_model_dtype(model))
+    x = batch.to(device=model_device(model), dtype=_model_dtype(model))
     x = pad_to_stride(x, getattr(model, "stride", 1))
     return model(x)[..., :height, :width].float().cpu()  # (N, C, H, W)
 
@@ -273,7 +275,7 @@ class Segmenter(nn.Module):
                 f"{self.stride}x{self.stride} (its stride); resize it first"
             )
         self.eval()
-        batch = self.normalize(batch.to(_model_device(self)))  # mean/std live with the model
+        batch = self.normalize(batch.to(model_device(self)))  # mean/std live with the model
         if max(height, width) > max_size:
             logits = sliding_window_logits(self.model, batch, window, overlap, blend)
         else:
@@ -284,8 +286,9 @@ class Segmenter(nn.Module):
 
 # ---------------------------------------------------------------- the zoo
 
-def _read_manifest(zoo_dir: Path = ZOO_DIR) -> dict[str, dict[str, Any]]:
-    path = zoo_dir / MANIFEST
+def read_manifest(zoo_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The zoo manifest of ``zoo_dir`` (default: segkit's own zoo) as ``{name: record}``; ``{}`` if none."""
+    path = (ZOO_DIR if zoo_dir is None else Path(zoo_dir)) / MANIFEST
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
@@ -300,19 +303,19 @@ def sha256(path: str | os.PathLike) -> str:
 
 def list_models() -> list[str]:
     """Names of the models in segkit's zoo, e.g. ``["cells-unet-small", "shapes-fcn8s-tiny", ...]``."""
-    return sorted(_read_manifest())
+    return sorted(read_manifest())
 
 
 def zoo_entry(name: str) -> dict[str, Any]:
     """The manifest record of zoo model ``name``: file, sha256, recipe, training time, mIoU, ..."""
-    manifest = _read_manifest()
+    manifest = read_manifest()
     if name not in manifest:
         raise ValueError(f"unknown model {name!r}; the zoo has: {', '.join(sorted(manifest)) or 'nothing yet'}")
     return manifest[name]
 
 
-def _build(entry: dict[str, Any], path: Path) -> nn.Module:
-    """The model described by a manifest record, with the float16 weights at ``path`` as float32."""
+def build_zoo_model(entry: dict[str, Any], path: str | os.PathLike) -> nn.Module:
+    """The model described by a manifest record, with the float16 weights at ``path`` as float32, in eval mode."""
     from segkit.models import build_model
 
     config = dict(entry["config"])
@@ -344,68 +347,6 @@ def load_model(name: str, device: str | torch.device | None = None, verify: bool
     path = ZOO_DIR / entry["file"]
     if verify and sha256(path) != entry["sha256"]:
         raise ValueError(f"{path} does not match the SHA-256 in the zoo manifest; reinstall segkit")
-    model = _build(entry, path)
+    model = build_zoo_model(entry, path)
     segmenter = Segmenter(model, entry["classes"], entry.get("palette"), entry.get("mean"), entry.get("std"), name)
     return segmenter.to(device or "cpu").eval()
-
-
-def evaluate_frozen(model: nn.Module, dataset: str, batch_size: int = 16) -> dict[str, Any]:
-    """Metrics of ``model`` on ``dataset``'s frozen evaluation split (the numbers the zoo records)."""
-    from torch.utils.data import DataLoader
-
-    from segkit.data import load_frozen_split
-    from segkit.train import evaluate
-
-    split = load_frozen_split(dataset)
-    loader = DataLoader(split, batch_size=batch_size)
-    net = model.model if isinstance(model, Segmenter) else model
-    return evaluate(net, loader, net.num_classes, getattr(split, "ignore_index", None), _model_device(net))
-
-
-def export_to_zoo(
-    model: nn.Module,
-    path: str | os.PathLike,
-    *,
-    dataset: str,
-    architecture: str,
-    classes: Sequence[str],
-    recipe: str,
-    train_time_s: float,
-    model_kwargs: dict[str, Any] | None = None,
-    palette: Any = None,
-) -> dict[str, Any]:
-    """Publish ``model`` to a zoo folder: float16 weights at ``path`` plus a manifest record.
-
-    The record (in ``manifest.json`` beside ``path``, keyed by the file's stem) holds the file's
-    SHA-256, the model config, classes and palette, the exact recipe, the training time, the
-    machine, and the mIoU on ``dataset``'s frozen split measured with the float16 weights as
-    :func:`load_model` will load them. Called by ``python -m segkit.train --export``.
-    """
-    from segkit.train.distributed import unwrap
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    net = unwrap(model).cpu().eval()
-    config = dict(getattr(net, "config", None) or {"name": architecture, "num_classes": len(classes), **(model_kwargs or {})})
-    config.setdefault("name", architecture)
-    torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, path)
-    entry: dict[str, Any] = {
-        "file": path.name,
-        "sha256": sha256(path),
-        "size_bytes": path.stat().st_size,
-        "dataset": dataset,
-        "config": config,
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "classes": list(classes),
-        "palette": None if palette is None else np.asarray(palette, dtype=np.uint8).tolist(),
-        "recipe": recipe,
-        "train_time_s": round(train_time_s, 1),
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}",
-    }
-    scores = evaluate_frozen(_build(entry, path), dataset)
-    entry["frozen_miou"] = round(float(scores["mean_iou"]), 6)
-    entry["frozen_pixel_accuracy"] = round(float(scores["pixel_accuracy"]), 6)
-    manifest = _read_manifest(path.parent)
-    manifest[path.stem] = entry
-    (path.parent / MANIFEST).write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
-    return entry

@@ -21,7 +21,7 @@ from torchvision.transforms import v2
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
+AUGMENTATIONS = ("none", "flip", "crop-flip", "standard")
 
 
 def _as_tensors(image: torch.Tensor | np.ndarray, mask: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -181,3 +181,24 @@ def eval_transforms(
     if mean is not None or std is not None:
         parts.append(normalize(mean or IMAGENET_MEAN, std or IMAGENET_STD))
     return compose(*parts) if parts else JointTransform(v2.Identity())
+
+
+def augmentation(name: str, size: int | tuple[int, int], ignore_index: int = 255) -> JointTransform | None:
+    """A named training augmentation, as ``python -m segkit.train --augment NAME`` uses it.
+
+    Args:
+        name: one of ``AUGMENTATIONS``: "none" (``None``: no transform), "flip" (random horizontal
+            flips), "crop-flip" (:func:`random_resized_crop` to ``size`` with area 0.5..1, then
+            flips) or "standard" (:func:`train_transforms`: crop, flip, rotation, colour jitter).
+        size: output ``(h, w)`` of the crops (the training image size).
+        ignore_index: mask value of pixels that come from outside the image (rotation corners).
+    """
+    if name not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation {name!r}; choose one of {AUGMENTATIONS}")
+    if name == "none":
+        return None
+    if name == "flip":
+        return horizontal_flip()
+    if name == "crop-flip":
+        return compose(random_resized_crop(size), horizontal_flip())
+    return train_transforms(size, ignore_index)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -233,3 +235,30 @@ def test_default_loss_is_segkits_cross_entropy_so_all_ignored_batches_give_zero_
     history = fit(TinyNet(), loader, loader, epochs=1, device="cpu", ignore_index=255, progress=False)
     assert history["train_loss"] == [0.0], f"an all-ignored batch must not poison training, got {history['train_loss']}"
     assert history["val_loss"] == [0.0]
+
+
+def test_cli_augments_the_training_set_and_ignores_pixels_rotated_in(tmp_path, monkeypatch):
+    import segkit.train.cli as cli
+
+    seen = {}
+    real_fit = cli.fit
+
+    def spy_fit(model, train_loader, *args, **kwargs):
+        seen["transform"] = train_loader.dataset.transform
+        seen["ignore_index"] = kwargs["ignore_index"]
+        return real_fit(model, train_loader, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "fit", spy_fit)
+    out = tmp_path / "run"
+    main(["--dataset", "shapes", "--model", "fcn32s", "--epochs", "1", "--image-size", "32", "32", "--augment",
+          "standard", "--num-train", "8", "--num-val", "4", "--batch-size", "4", "--out", str(out), "--no-progress"])
+    assert "RandomRotation" in repr(seen["transform"]) and seen["ignore_index"] == 255
+    assert json.loads((out / "args.json").read_text())["augment"] == "standard"
+    assert cli.build_parser().parse_args(["--dataset", "x", "--model", "y", "--out", "z"]).augment == "none"
+
+
+def test_inference_does_not_import_train():
+    # The zoo export lives in segkit.train.export, so the dependency runs one way only.
+    code = "import sys, segkit.inference; bad = sorted(m for m in sys.modules if m.startswith('segkit.train')); print(bad)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", f"segkit.inference imported {result.stdout.strip()}"

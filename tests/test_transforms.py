@@ -129,3 +129,17 @@ def test_compose_flattens_and_works_with_datasets():
     assert len(t.transforms) == 3
     image, mask = load_dataset("shapes", num_samples=2, transform=t)[1]
     assert image.shape == (3, 32, 32) and mask.shape == (32, 32)
+
+
+@pytest.mark.parametrize("name", T.AUGMENTATIONS)
+def test_named_augmentations_keep_size_and_alignment(name):
+    image, mask = coordinate_sample()
+    t = T.augmentation(name, tuple(mask.shape))
+    if name == "none":
+        assert t is None
+        return
+    torch.manual_seed(3)
+    out_image, out_mask = t(image, mask)
+    assert out_image.shape == image.shape and out_mask.shape == mask.shape and out_mask.dtype == torch.int64
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        T.augmentation("mixup", 32)

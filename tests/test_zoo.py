@@ -82,3 +82,18 @@ def test_corrupted_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(inference, "ZOO_DIR", tmp_path)
     with pytest.raises(ValueError, match="SHA-256"):
         segkit.load_model(name)
+
+
+def test_export_writes_weights_and_a_record_that_load_model_reads_back(tmp_path, monkeypatch):
+    import segkit.inference as inference
+    from segkit.models import build_model
+    from segkit.train.export import evaluate_frozen, export_to_zoo
+
+    torch.manual_seed(0)
+    model = build_model("fcn32s", 4)
+    entry = export_to_zoo(model, tmp_path / "shapes-test.pt", dataset="shapes", architecture="fcn32s",
+                          classes=["background", "circle", "square", "triangle"], recipe="a test", train_time_s=1.0)
+    monkeypatch.setattr(inference, "ZOO_DIR", tmp_path)
+    loaded = segkit.load_model("shapes-test")
+    assert entry["sha256"] == sha256(tmp_path / "shapes-test.pt") and loaded.classes[1] == "circle"
+    assert float(evaluate_frozen(loaded, "shapes")["mean_iou"]) == pytest.approx(entry["frozen_miou"], abs=1e-6)

@@ -1,7 +1,8 @@
 """Training: ``fit`` / ``evaluate``, checkpoints, schedules, several processes, and the CLI.
 
 Read in this order: ``loop`` (fit, evaluate), ``schedules`` (poly, cosine), ``checkpoint``
-(save / resume exactly), ``distributed`` (torchrun helpers), ``cli`` (``python -m segkit.train``).
+(save / resume exactly), ``distributed`` (torchrun helpers), ``cli`` (``python -m segkit.train``),
+``export`` (publish a trained model to the zoo).
 Built in lessons/02-workflow and lessons/07-training-in-practice.
 """
 from __future__ import annotations

@@ -25,7 +25,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from segkit.device import get_device, seed_everything
+from segkit.transforms import AUGMENTATIONS, augmentation
 from segkit.train.distributed import ShardSampler, init_distributed, is_main_process
+from segkit.train.export import export_to_zoo
 from segkit.train.loop import evaluate, fit
 
 
@@ -40,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=int, nargs=2, default=(128, 128), metavar=("H", "W"))
     p.add_argument("--num-train", type=int, default=512, help="training images (generated on the fly)")
     p.add_argument("--num-val", type=int, default=64, help="validation images")
+    p.add_argument("--augment", choices=AUGMENTATIONS, default="none",
+                   help="joint image/mask augmentation of the training set (segkit.transforms.augmentation): "
+                        "flip, crop-flip (random resized crop + flip) or standard (+ rotation, colour jitter)")
     p.add_argument("--batch-size", type=int, default=16, help="global batch, split over processes")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
@@ -119,8 +124,14 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
     device = _pick_device(args, world_size)
     seed_everything(args.seed)
     size = tuple(args.image_size)
-    train_set = load_dataset(args.dataset, "train", args.num_train, size, args.seed)
     val_set = load_dataset(args.dataset, "val", args.num_val, size, args.seed)
+    ignore_index = getattr(val_set, "ignore_index", None)
+    transform = None
+    if args.augment != "none":
+        # Pixels rotated in from outside the image get the dataset's ignore label (255 if it has none).
+        ignore_index = 255 if ignore_index is None else ignore_index
+        transform = augmentation(args.augment, size, ignore_index)
+    train_set = load_dataset(args.dataset, "train", args.num_train, size, args.seed, transform=transform)
     num_classes = len(train_set.classes)
     if model is None:
         model = build_model(args.model, num_classes, **parse_model_args(args.model_arg))
@@ -141,7 +152,6 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
     params = model.parameters()
     optimizer = (torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay) if args.optimizer == "adamw"
                  else torch.optim.SGD(params, lr=args.lr, momentum=0.9, weight_decay=args.weight_decay))
-    ignore_index = getattr(train_set, "ignore_index", None)
     history = fit(
         model, train_loader, val_loader, epochs=args.epochs, optimizer=optimizer, device=device,
         amp=args.amp, scheduler=None if args.scheduler == "none" else args.scheduler,
@@ -157,8 +167,6 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
         _write_json(args.out / "metrics.json", metrics)
         _write_json(args.out / "args.json", {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()})
         if args.export is not None:
-            from segkit.inference import export_to_zoo
-
             export_to_zoo(model, args.export, dataset=args.dataset, architecture=args.model,
                           model_kwargs=parse_model_args(args.model_arg), classes=list(train_set.classes),
                           palette=_jsonable(getattr(train_set, "palette", None)),
