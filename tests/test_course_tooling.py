@@ -22,6 +22,7 @@ from segkit.course.check import check_course, describe
 from segkit.course.config import BADGE_CELL_ID, Course, CourseError, setup_cell_source
 from segkit.course.release import release
 from segkit.course.scaffold import new_unit
+from segkit.course.wrong_answers import run_unit
 from segkit.course.submit import FULL_MARKS, GRADING_FAILED, POINTS_MISSING, reattach_metadata, submit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +43,19 @@ def _second_exercise() -> list:
     ]
 
 
+DOUBLE_WRONG_ANSWERS = [
+    dict(cell="double", id="double-square", description="squares instead of doubling", source="def double(x):\n    return x * x"),
+    dict(cell="double", id="double-abs", description="drops the sign", source="def double(x):\n    return abs(2 * x)"),
+    dict(cell="double", id="double-plus-two", description="adds 2", source="def double(x):\n    return x + 2"),
+]
+
+
+def _add_wrong_answers(course: Course, entries: list[dict]) -> None:
+    """Append entries to the unit's WRONG_ANSWERS (the file stays plain data)."""
+    path = course.source_dir / UNIT / "wrong_answers.py"
+    path.write_text(path.read_text() + f"\nWRONG_ANSWERS += {entries!r}\n")
+
+
 @pytest.fixture(scope="module")
 def template_course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("course")
@@ -53,6 +67,7 @@ def template_course(tmp_path_factory) -> Path:
     source = nb.read(course.source_notebook(UNIT))
     source.cells[-1:-1] = _second_exercise()  # before the summary
     nb.write(source, course.source_notebook(UNIT))
+    _add_wrong_answers(course, DOUBLE_WRONG_ANSWERS)
     release(course, [UNIT])
     return root
 
@@ -195,6 +210,75 @@ def test_builders_reject_bad_cells():
         nb.tests("assert True", id="test_f", points=0)
     with pytest.raises(ValueError, match="duplicate cell ids"):
         nb.new_notebook([nb.markdown("a", id="x"), nb.markdown("b", id="x")])
+
+
+# ---- wrong answers -----------------------------------------------------------------------------
+
+
+def test_check_verifies_wrong_answers(course):
+    _add_wrong_answers(course, [
+        dict(cell="nope", id="a-1", description="x", source="pass"),
+        dict(cell="count_pixels", id="double-abs", description="x", source="pass"),
+        dict(cell="count_pixels", id="b-1", description="x", source="pass", tests=("test_nope", "figure")),
+        dict(cell="double", id="c-1", description="x", source="pass", tests=("test_count_pixels",)),
+    ])
+    messages = _messages(course, sync=False)
+    assert "names cell 'nope', which is not in the notebook" in messages
+    assert "'double-abs' is used more than once" in messages
+    assert "test cell 'test_nope' is not in the notebook" in messages
+    assert "cell 'figure' is not a graded test cell" in messages
+    assert "test cell 'test_count_pixels' comes before its answer cell 'double'" in messages
+
+
+def test_check_wants_three_wrong_answers_per_exercise_and_none_in_lessons(course):
+    path = course.source_dir / UNIT / "wrong_answers.py"
+    path.write_text("WRONG_ANSWERS = []\n")
+    assert "exercise 'double' has 0 wrong answer(s); write at least 3" in _messages(course, sync=False)
+    path.write_text("WRONG_ANSWERS = 1\n")
+    assert "must define WRONG_ANSWERS" in _messages(course, sync=False)
+    shutil.copy2(course.source_dir / UNIT / "wrong_answers.py", course.release_dir / UNIT / "wrong_answers.py")
+    assert "instructor-only and must never be released" in _messages(course, sync=False)
+
+
+def test_release_never_copies_wrong_answers(course):
+    release(course, [UNIT])
+    assert (course.source_dir / UNIT / "wrong_answers.py").is_file()
+    assert not list(course.release_dir.rglob("wrong_answers.py"))
+
+
+@pytest.mark.slow
+def test_wrong_answers_are_caught_and_the_solution_restored(course, capsys):
+    report = run_unit(course, UNIT)
+    assert report.ok, report.problems
+    assert {o.wrong.id: (o.score.earned, o.score.possible) for o in report.outcomes} == {
+        "count-returns-tensor": (0, 1), "count-fraction": (0, 1), "count-first-row": (0, 1),
+        "double-square": (0, 2), "double-abs": (0, 2), "double-plus-two": (0, 2),
+    }
+    assert all(o.restore_ok for o in report.outcomes)
+    assert main(["--root", str(course.root), "wrong-answers", UNIT, "--only", "double-abs"]) == 0
+    out = capsys.readouterr().out
+    assert "double-abs" in out and "0 / 2" in out and "yes" in out and "double-square" not in out
+
+
+@pytest.mark.slow
+def test_a_wrong_answer_that_keeps_full_marks_fails(course, capsys):
+    _add_wrong_answers(course, [dict(cell="double", id="double-sum", description="x + x is right after all", source="def double(x):\n    return x + x")])
+    report = run_unit(course, UNIT, only=["double-sum"])
+    assert not report.ok
+    assert "'double-sum' (x + x is right after all) keeps full marks 2 / 2" in "\n".join(report.problems)
+    assert main(["--root", str(course.root), "wrong-answers", UNIT, "--only", "double-sum"]) == 1
+    assert "NO" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_wrong_answer_that_leaves_state_behind_is_a_harness_failure(course):
+    leak = "import torch\ntorch.tensor = lambda *a, **k: torch.zeros(2, 2, dtype=torch.int64)\ndef count_pixels(mask, label):\n    return 0"
+    _add_wrong_answers(course, [dict(cell="count_pixels", id="count-leaks", description="monkeypatches torch.tensor", source=leak)])
+    report = run_unit(course, UNIT, only=["count-leaks"])
+    (outcome,) = report.outcomes
+    assert outcome.caught and not outcome.restore_ok
+    assert "after wrong answer 'count-leaks' the restored solution earns 0 / 1" in "\n".join(report.problems)
+    assert "harness/state-leak bug, not a catch" in "\n".join(report.problems)
 
 
 # ---- submit ------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from", dest="notebook", type=Path, default=None, help="notebook to grade (default: lessons/UNIT/UNIT.ipynb)")
     p.add_argument("--student", default="learner", help="name used in the gradebook and feedback folder")
 
+    p = verbs.add_parser("wrong-answers", help="prove each unit's wrong answers (solutions/UNIT/wrong_answers.py) lose points; exit 1 if one keeps full marks")
+    p.add_argument("units", nargs="*", help="units to run (default: all)")
+    p.add_argument("--only", nargs="+", metavar="ID", default=None, help="run only these wrong answer ids")
+
     p = verbs.add_parser("new-unit", help="scaffold solutions/NN-slug from the template and generate its lesson")
     p.add_argument("unit", help="e.g. 13-video-segmentation")
     p.add_argument("title", help='e.g. "Video segmentation"')
@@ -66,6 +70,18 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         print(result.table())
         print(f"graded in {result.seconds:.1f} s")
         return result.exit_code
+    if args.verb == "wrong-answers":
+        from segkit.course.wrong_answers import format_table, run_unit
+
+        reports = []
+        for unit in args.units or course.units():
+            reports.append(run_unit(course, unit, only=args.only))
+            print(f"{reports[-1].unit}: {len(reports[-1].outcomes)} wrong answer(s) in {reports[-1].seconds:.1f} s", file=sys.stderr)
+        print(format_table(reports))
+        problems = [line for report in reports for line in report.problems]
+        for line in problems:
+            print(line)
+        return 1 if problems else 0
     if args.verb == "new-unit":
         from segkit.course.scaffold import new_unit
 

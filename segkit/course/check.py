@@ -11,8 +11,17 @@ from segkit.course.config import (
     SETUP_CELL_ID,
     UNIT_PATTERN,
     Course,
+    CourseError,
 )
 from segkit.course.release import stale_units
+from segkit.course.wrong_answers import (
+    MIN_WRONG_ANSWERS,
+    WRONG_ANSWERS_FILE,
+    graded_exercises,
+    load_wrong_answers,
+    structure_problems,
+    wrong_answers_path,
+)
 
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 LEAK_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -54,6 +63,7 @@ def check_unit(course: Course, unit: str) -> list[Problem]:
         return [Problem(rel_source, f"missing: a unit's notebook must be named {unit}.ipynb")]
     source = nbformat.read(str(source_path), as_version=4)
     problems = check_source(source, rel_source, course, unit)
+    problems.extend(check_wrong_answers(source, course, unit))
     if lesson_path.is_file():
         lesson = nbformat.read(str(lesson_path), as_version=4)
         problems.extend(check_lesson(lesson, source, str(lesson_path.relative_to(course.root))))
@@ -105,6 +115,28 @@ def check_source(notebook: nbformat.NotebookNode, path: str, course: Course, uni
         problems.append(Problem(path, f"cell id {dup!r} is used by more than one cell"))
     if graded == 0:
         problems.append(Problem(path, "no autograded test cell (each unit needs graded exercises)"))
+    return problems
+
+
+def check_wrong_answers(source: nbformat.NotebookNode, course: Course, unit: str) -> list[Problem]:
+    """The unit's ``wrong_answers.py``: loadable, pointing at real answer and test cells, unique
+    ids, at least MIN_WRONG_ANSWERS per graded exercise, and never released to ``lessons/``."""
+    path = wrong_answers_path(course, unit)
+    rel = str(path.relative_to(course.root))
+    problems = [
+        Problem(str(leak.relative_to(course.root)), f"{WRONG_ANSWERS_FILE} is instructor-only and must never be released to lessons/")
+        for leak in sorted((course.release_dir / unit).rglob(WRONG_ANSWERS_FILE)) if (course.release_dir / unit).is_dir()
+    ]
+    try:
+        answers = load_wrong_answers(course, unit)
+    except CourseError as err:
+        return problems + [Problem(rel, str(err))]
+    problems += [Problem(rel, message, wrong_id) for wrong_id, message in structure_problems(source, answers)]
+    for exercise in graded_exercises(source):
+        count = sum(wa.cell == exercise for wa in answers)
+        if count < MIN_WRONG_ANSWERS:
+            problems.append(Problem(rel, f"exercise {exercise!r} has {count} wrong answer(s); write at least {MIN_WRONG_ANSWERS} "
+                                         "plausible ones (see the template of `python -m segkit.course new-unit`)"))
     return problems
 
 

@@ -6,6 +6,7 @@ import nbformat
 from segkit.course import notebook as nb
 from segkit.course.config import BADGE_CELL_ID, OBJECTIVES_HEADING, SETUP_CELL_ID, UNIT_PATTERN, Course, CourseError
 from segkit.course.release import release
+from segkit.course.wrong_answers import wrong_answers_path
 
 
 def header_cells(course: Course, unit: str, title: str, objectives: list[str], intro: str = "") -> list[nbformat.NotebookNode]:
@@ -22,6 +23,57 @@ def header_cells(course: Course, unit: str, title: str, objectives: list[str], i
         nb.markdown(text, id="title"),
         nb.code(course.setup_source(), id=SETUP_CELL_ID),
     ]
+
+
+WRONG_ANSWERS_TEMPLATE = '''\
+"""Plausible wrong answers for unit {number} (instructor side; never released to lessons/).
+
+`python -m segkit.course wrong-answers {unit}` swaps each one into its answer cell, re-runs the
+exercise's visible and hidden tests and fails if one keeps full marks. Write at least three per
+graded exercise, as a learner would err after reading the statement (wrong axis, off-by-one,
+ignore_index forgotten or 0 taken for "no ignore", NaN, dtype, in-place change of the input, only
+the visible example handled, delegating to segkit's own version).
+"""
+WRONG_ANSWERS = [
+    dict(
+        cell="count_pixels",  # the answer cell's id (= its grade id)
+        id="count-returns-tensor",  # unique in the unit, kebab-case
+        description="returns the 0-d tensor of .sum() instead of a Python int",
+        source="""
+import torch
+
+
+def count_pixels(mask: torch.Tensor, label: int) -> int:
+    return (mask == label).sum()
+""",
+        # tests=("test_count_pixels",),  # optional; default: the graded cells after the answer
+    ),
+    dict(
+        cell="count_pixels",
+        id="count-fraction",
+        description="divides by the number of pixels: a frequency, not a count",
+        source="""
+import torch
+
+
+def count_pixels(mask: torch.Tensor, label: int) -> int:
+    return int((mask == label).sum()) / mask.numel()
+""",
+    ),
+    dict(
+        cell="count_pixels",
+        id="count-first-row",
+        description="only looks at the first row of the mask (the visible example has two rows)",
+        source="""
+import torch
+
+
+def count_pixels(mask: torch.Tensor, label: int) -> int:
+    return int((mask[0] == label).sum()) + int((mask[1] == label).sum())
+""",
+    ),
+]
+'''
 
 
 def new_unit(course: Course, unit: str, title: str) -> list[str]:
@@ -71,5 +123,7 @@ def new_unit(course: Course, unit: str, title: str) -> list[str]:
         nb.markdown("## Summary\n\n- what was learnt\n\n## Going further\n\n- papers and links", id="summary"),
     ]
     path = nb.write(nb.new_notebook(cells), course.source_notebook(unit))
+    wrong = wrong_answers_path(course, unit)
+    wrong.write_text(WRONG_ANSWERS_TEMPLATE.format(number=unit.split("-")[0], unit=unit), encoding="utf-8")
     release(course, [unit])
-    return [str(path.relative_to(course.root)), str(course.release_notebook(unit).relative_to(course.root))]
+    return [str(p.relative_to(course.root)) for p in (path, wrong, course.release_notebook(unit))]

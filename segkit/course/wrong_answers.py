@@ -1,0 +1,414 @@
+"""Prove that every plausible wrong answer of a unit loses points.
+
+Each unit keeps its wrong answers beside the solution, in ``solutions/UNIT/wrong_answers.py``
+(instructor side: nbgrader never releases that file and ``check`` verifies it is absent from
+``lessons/``). The file is plain data::
+
+    WRONG_ANSWERS = [
+        dict(
+            cell="soft_dice",            # the answer cell's id (= its grade id)
+            id="dice-no-smooth",         # unique in the unit, kebab-case
+            description="no smoothing term: empty masks divide by zero",
+            source='''def soft_dice(...): ...''',   # the whole replacement for the answer cell
+            # tests=("test_soft_dice",), # optional; default: the graded cells after the answer
+        ),
+    ]
+
+:func:`run_unit` executes the solution notebook **once**, top to bottom, in one kernel started
+like the grader's (nbgrader's own ``Execute`` with the course's timeouts, warnings and progress
+bars off, one thread, in a scratch copy of the unit folder). Then, for each answer cell that has
+wrong answers, it re-runs the cells from that answer cell through its test cells:
+
+1. once with the solution, as a *baseline* (it must earn full marks);
+2. for each wrong answer: with the answer cell's source replaced (it must lose points), then
+   again with the solution put back (it must earn full marks again: the *restore check*).
+
+The "range" of a wrong answer is every code cell from its answer cell to its last test cell;
+its test cells are the graded cells named in ``tests``, by default the graded cells after the
+answer cell up to the next answer cell. Ordinary code cells inside the range re-run too.
+Points are counted exactly as nbgrader's ``determine_grade`` counts them: an error or anything
+on stderr in a test cell scores 0, a numeric last expression gives partial credit, hidden tests
+included (this is the source notebook, so they are all there).
+
+Where this shortcut differs from real grading
+----------------------------------------------
+- Cells before the answer cell ran once, with the solution, and cells after the range are not
+  re-run: a wrong answer is scored only by its own exercise's tests. A wrong answer that would
+  also break a *later* exercise that reuses the function (04's ``FCN8s`` calls ``fuse_skip``) is
+  not counted there, so the table can show fewer lost points than a real submission would.
+- The kernel is not fresh: names the solution (or an earlier wrong answer) defined stay defined.
+  A wrong answer that only works because a helper from the solution is still in the namespace
+  passes here and fails in a real submission (never the other way round for the solution).
+- Random state is whatever the earlier cells left: a cell that draws random numbers without its
+  own seed sees different numbers on a re-run than in a top-to-bottom run.
+- Execution order inside the range is the notebook's; a learner who runs cells out of order is
+  not modelled.
+
+How leftovers are guarded against: every range runs once with the solution before any wrong
+answer (baseline), and again after every wrong answer with the solution restored. Both must
+earn full marks. If a wrong answer leaves something behind that changes the solution's score
+(a global it monkeypatched, a tensor it modified in place, a seed it consumed), the restore check
+fails and the run reports a *harness failure*, never a "caught" wrong answer; and a wrong answer
+is only ever scored on a range whose solution run just earned full marks.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+from traitlets.config import Config
+
+from segkit.course.config import Course, CourseError
+from segkit.course.nbgrader_settings import QUIET_KERNEL_ENV, configure
+
+WRONG_ANSWERS_FILE = "wrong_answers.py"
+WRONG_ANSWER_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MIN_WRONG_ANSWERS = 3  # per graded exercise; `check` reports fewer as a problem
+_FIELDS = {"cell", "id", "description", "source", "tests"}
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """One plausible wrong answer for one answer cell."""
+
+    cell: str
+    id: str
+    description: str
+    source: str
+    tests: tuple[str, ...] | None = None
+
+
+def wrong_answers_path(course: Course, unit: str) -> Path:
+    return course.source_dir / unit / WRONG_ANSWERS_FILE
+
+
+def load_wrong_answers(course: Course, unit: str) -> list[WrongAnswer]:
+    """The unit's wrong answers (``[]`` if it has no file); raises CourseError on a malformed file."""
+    path = wrong_answers_path(course, unit)
+    if not path.is_file():
+        return []
+    rel = path.relative_to(course.root)
+    namespace: dict[str, Any] = {"__file__": str(path), "__name__": f"wrong_answers_{unit.replace('-', '_')}"}
+    try:
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    except Exception as err:  # a syntax error or similar in the instructor's file
+        raise CourseError(f"{rel} cannot be loaded: {type(err).__name__}: {err}") from err
+    entries = namespace.get("WRONG_ANSWERS")
+    if not isinstance(entries, (list, tuple)):
+        raise CourseError(f"{rel} must define WRONG_ANSWERS = [dict(cell=..., id=..., description=..., source=...), ...]")
+    answers = []
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise CourseError(f"{rel}: entry {number} is a {type(entry).__name__}, expected dict(cell=..., id=..., ...)")
+        unknown, missing = set(entry) - _FIELDS, {"cell", "id", "description", "source"} - set(entry)
+        if unknown or missing:
+            raise CourseError(f"{rel}: entry {number} ({entry.get('id', '?')}): "
+                              + (f"unknown field(s) {sorted(unknown)}" if unknown else f"missing field(s) {sorted(missing)}"))
+        if not all(isinstance(entry[k], str) for k in ("cell", "id", "description", "source")):
+            raise CourseError(f"{rel}: entry {number} ({entry['id']!r}): cell, id, description and source must be strings")
+        tests = entry.get("tests")
+        if tests is not None:
+            tests = (tests,) if isinstance(tests, str) else tuple(tests)
+        answers.append(WrongAnswer(entry["cell"], entry["id"], entry["description"], entry["source"].strip("\n"), tests))
+    return answers
+
+
+# ---- the notebook's structure ------------------------------------------------------------------
+
+
+def _nbgrader(cell: NotebookNode) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _is_answer(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and bool(_nbgrader(cell).get("solution"))
+
+
+def _is_test(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and bool(_nbgrader(cell).get("grade")) and not _nbgrader(cell).get("solution")
+
+
+def default_tests(notebook: NotebookNode, answer_id: str) -> tuple[str, ...]:
+    """Graded test cells after the answer cell ``answer_id``, up to the next answer cell."""
+    ids = [c.get("id") for c in notebook.cells]
+    start = ids.index(answer_id)
+    tests = []
+    for cell in notebook.cells[start + 1:]:
+        if _is_answer(cell):
+            break
+        if _is_test(cell):
+            tests.append(cell.get("id"))
+    return tuple(tests)
+
+
+def structure_problems(notebook: NotebookNode, answers: Iterable[WrongAnswer]) -> list[tuple[str | None, str]]:
+    """``(wrong answer id, message)`` for every wrong answer that cannot run against ``notebook``:
+    unknown or non-answer cell, unknown or non-test test cells, tests before the answer, duplicate
+    ids, bad ids."""
+    cells = {c.get("id"): (i, c) for i, c in enumerate(notebook.cells)}
+    problems: list[tuple[str | None, str]] = []
+    seen: set[str] = set()
+    for wa in answers:
+        if wa.id in seen:
+            problems.append((wa.id, f"wrong answer id {wa.id!r} is used more than once"))
+        seen.add(wa.id)
+        if not WRONG_ANSWER_ID.match(wa.id):
+            problems.append((wa.id, f"wrong answer id {wa.id!r} must be kebab-case (e.g. dice-no-smooth)"))
+        if not wa.description.strip():
+            problems.append((wa.id, "description is empty: say which misconception it stands for"))
+        if wa.cell not in cells:
+            problems.append((wa.id, f"names cell {wa.cell!r}, which is not in the notebook"))
+            continue
+        index, cell = cells[wa.cell]
+        if not _is_answer(cell):
+            problems.append((wa.id, f"names cell {wa.cell!r}, which is not an answer cell"))
+            continue
+        tests = wa.tests if wa.tests is not None else default_tests(notebook, wa.cell)
+        if not tests:
+            problems.append((wa.id, f"answer cell {wa.cell!r} has no graded test cell after it"))
+        for test in tests:
+            if test not in cells:
+                problems.append((wa.id, f"test cell {test!r} is not in the notebook"))
+            elif not _is_test(cells[test][1]):
+                problems.append((wa.id, f"cell {test!r} is not a graded test cell"))
+            elif cells[test][0] < index:
+                problems.append((wa.id, f"test cell {test!r} comes before its answer cell {wa.cell!r}"))
+    return problems
+
+
+def graded_exercises(notebook: NotebookNode) -> list[str]:
+    """Answer cells followed by at least one graded test cell: the exercises that need wrong answers."""
+    return [c.get("id") for c in notebook.cells if _is_answer(c) and default_tests(notebook, c.get("id"))]
+
+
+# ---- results -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RangeScore:
+    """Points of one run of a range: per test cell, and the first error line of failing cells."""
+
+    points: dict[str, float] = field(default_factory=dict)
+    max_points: dict[str, float] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def earned(self) -> float:
+        return sum(self.points.values())
+
+    @property
+    def possible(self) -> float:
+        return sum(self.max_points.values())
+
+    @property
+    def full(self) -> bool:
+        return self.earned >= self.possible
+
+    def first_message(self) -> str:
+        return next(iter(self.messages.values()), "")
+
+
+@dataclass
+class Outcome:
+    wrong: WrongAnswer
+    score: RangeScore
+    restored: RangeScore
+
+    @property
+    def caught(self) -> bool:
+        return not self.score.full
+
+    @property
+    def restore_ok(self) -> bool:
+        return self.restored.full
+
+
+@dataclass
+class UnitReport:
+    unit: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    baselines: dict[str, RangeScore] = field(default_factory=dict)  # answer cell -> solution run
+    seconds: float = 0.0
+    failure: str = ""  # the harness could not judge this unit (and why)
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per thing that makes the unit fail: harness failures first."""
+        lines = [f"{self.unit}: {self.failure}"] if self.failure else []
+        for cell, base in self.baselines.items():
+            if not base.full:
+                lines.append(f"{self.unit}: the solution range of {cell!r} earns {base.earned:g} / {base.possible:g} "
+                             f"when re-run (harness/state problem, not a wrong answer): {base.first_message()}")
+        for o in self.outcomes:
+            if not o.restore_ok:
+                lines.append(f"{self.unit}: after wrong answer {o.wrong.id!r} the restored solution earns "
+                             f"{o.restored.earned:g} / {o.restored.possible:g} (a leftover of the wrong answer, "
+                             f"a harness/state-leak bug, not a catch): {o.restored.first_message()}")
+            elif not o.caught:
+                lines.append(f"{self.unit}: wrong answer {o.wrong.id!r} ({o.wrong.description}) keeps full marks "
+                             f"{o.score.earned:g} / {o.score.possible:g} on {', '.join(o.score.points)}")
+        return lines
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def format_table(reports: list[UnitReport]) -> str:
+    rows = [("unit", "exercise", "wrong answer", "points", "caught", "")]
+    for report in reports:
+        for o in report.outcomes:
+            caught = "yes" if o.caught else "NO"
+            note = "" if o.restore_ok else "restore FAILED"
+            if o.caught and o.restore_ok:
+                note = o.score.first_message()[:70]
+            rows.append((report.unit, o.wrong.cell, o.wrong.id, f"{o.score.earned:g} / {o.score.possible:g}", caught, note))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(f"{v:<{w}}" for v, w in zip(row[:5], widths)) + (f"  {row[5]}" if row[5] else ""))
+        if n == 0:
+            lines.append("-" * (sum(widths) + 2 * 4))
+    for report in reports:
+        status = "FAILED" if not report.ok else "ok"
+        lines.append(f"{report.unit}: {len(report.outcomes)} wrong answers, {report.seconds:.1f} s, {status}")
+    return "\n".join(lines)
+
+
+# ---- execution -----------------------------------------------------------------------------------
+
+
+def kernel_env() -> dict[str, str]:
+    """The environment of the grader's kernels: warnings and progress bars off, one thread."""
+    env = dict(os.environ)
+    env.update(QUIET_KERNEL_ENV)
+    env["OMP_NUM_THREADS"] = "1"
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+def _make_executor(course_root: Path, notebook: NotebookNode, cwd: Path):
+    from nbgrader.preprocessors import Execute  # imported late: nbgrader is slow to import
+
+    config = Config()
+    configure(config, course_root)
+    executor = Execute(config=config)
+    executor.nb = notebook
+    executor.resources = {"metadata": {"path": str(cwd)}}
+    executor.reset_execution_trackers()
+    return executor
+
+
+def _score(cell: NotebookNode) -> tuple[float, float, str]:
+    from nbgrader.utils import determine_grade
+
+    points, max_points = determine_grade(cell)
+    message = ""
+    for output in cell.outputs:
+        if output.output_type == "error":
+            message = f"{output.ename}: {output.evalue.strip()}".strip().rstrip(":")
+            break
+        if output.output_type == "stream" and output.name == "stderr":
+            message = f"stderr: {output.text.strip().splitlines()[0] if output.text.strip() else ''}"
+            break
+    return float(points or 0.0), float(max_points), message
+
+
+def run_unit(course: Course, unit: str, only: Iterable[str] | None = None) -> UnitReport:
+    """Execute ``unit``'s solution once, then score every wrong answer (or those in ``only``)."""
+    unit = course.require_unit(unit)
+    report = UnitReport(unit)
+    start = time.perf_counter()
+    try:
+        answers = load_wrong_answers(course, unit)
+        if only is not None:
+            wanted = set(only)
+            answers = [wa for wa in answers if wa.id in wanted]
+        source = nbformat.read(str(course.source_notebook(unit)), as_version=4)
+        bad = structure_problems(source, answers)
+        if bad:
+            report.failure = "; ".join(f"{wid}: {msg}" if wid else msg for wid, msg in bad)
+            return report
+        if not answers:
+            return report
+        _run(course, unit, source, answers, report)
+    finally:
+        report.seconds = time.perf_counter() - start
+    return report
+
+
+def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAnswer], report: UnitReport) -> None:
+    from nbclient.exceptions import DeadKernelError
+
+    notebook = copy.deepcopy(source)
+    index = {c.get("id"): i for i, c in enumerate(notebook.cells)}
+    with tempfile.TemporaryDirectory(prefix="segkit-wrong-answers-") as tmp:
+        cwd = Path(tmp) / unit
+        shutil.copytree(course.source_dir / unit, cwd, ignore=shutil.ignore_patterns(WRONG_ANSWERS_FILE, ".ipynb_checkpoints"))
+        executor = _make_executor(course.root, notebook, cwd)
+
+        def execute(cell_index: int, source_text: str | None = None) -> NotebookNode:
+            cell = copy.deepcopy(source.cells[cell_index])
+            if source_text is not None:
+                cell.source = source_text
+            cell.outputs = []
+            executor.execute_cell(cell, cell_index, store_history=True)
+            return cell
+
+        def run_range(first: int, tests: tuple[str, ...], replacement: str | None = None) -> RangeScore:
+            last = max(index[t] for t in tests)
+            score = RangeScore()
+            for i in range(first, last + 1):
+                if source.cells[i].cell_type != "code":
+                    continue
+                cell = execute(i, replacement if i == first else None)
+                cell_id = cell.get("id")
+                if cell_id in tests:
+                    points, max_points, message = _score(cell)
+                    score.points[cell_id], score.max_points[cell_id] = points, max_points
+                    if points < max_points:
+                        score.messages[cell_id] = message or "no points (a failed check or stderr output)"
+            return score
+
+        try:
+            with executor.setup_kernel(env=kernel_env()):
+                for i, cell in enumerate(source.cells):  # the whole solution, once, top to bottom
+                    if cell.cell_type != "code":
+                        continue
+                    ran = execute(i)
+                    if _is_test(ran):
+                        points, max_points, message = _score(ran)
+                        if points < max_points:
+                            report.failure = (f"the solution notebook itself loses points in {ran.get('id')!r} "
+                                              f"({points:g} / {max_points:g}): {message}")
+                            return
+                for cell_id in dict.fromkeys(wa.cell for wa in answers):  # answer cells, in file order
+                    group = [wa for wa in answers if wa.cell == cell_id]
+                    solution = source.cells[index[cell_id]].source
+                    tests_of = {wa.id: wa.tests if wa.tests is not None else default_tests(source, cell_id) for wa in group}
+                    all_tests = tuple(dict.fromkeys(t for wa in group for t in tests_of[wa.id]))
+                    report.baselines[cell_id] = base = run_range(index[cell_id], all_tests)
+                    if not base.full:
+                        continue  # reported as a harness problem; scoring wrong answers here would mean nothing
+                    for wa in group:
+                        score = run_range(index[cell_id], tests_of[wa.id], wa.source)
+                        restored = run_range(index[cell_id], tests_of[wa.id], solution)
+                        report.outcomes.append(Outcome(wa, score, restored))
+        except DeadKernelError:
+            done = report.outcomes[-1].wrong.id if report.outcomes else None
+            report.failure = ("the kernel died" + (f" after wrong answer {done!r}" if done else "")
+                              + " (os._exit, a crash or too much memory); the remaining wrong answers were not run")
+
+
+def run_units(course: Course, units: list[str] | None = None) -> list[UnitReport]:
+    units = [course.require_unit(u) for u in units] if units else course.units()
+    return [run_unit(course, unit) for unit in units]
