@@ -65,8 +65,9 @@ def choose_cpu_threads() -> int:
 
     torch's default, one thread per core, loses badly as soon as anything else runs: its
     waiting threads spin for a core that is taken. On a 2-core machine the lessons' training
-    cells ran 10-16x slower with it than with one thread while other work ran, and gained at
-    most about 1.4x when the machine was idle (``benchmarks/bench_threads.py``).
+    cells ran 10-16x slower with it than with one thread while other work ran; by their CPU
+    time, a second thread can win at most about 1.5x when the machine is idle
+    (``benchmarks/bench_threads.py``).
     ``OMP_NUM_THREADS`` or ``SEGKIT_THREADS`` in the environment, if set, win.
     """
     for name in (THREADS_ENV, "OMP_NUM_THREADS"):
