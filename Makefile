@@ -31,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 # lessons/ and never overwrites, so `git pull` and the learner's answers never meet.
 lab: $(STAMP)
 	$(BIN)/python -m segkit.course update
-	JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)" $(BIN)/jupyter lab --notebook-dir=work --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" $(BIN)/jupyter lab --notebook-dir=work --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
 lab-instructor: $(STAMP)
 	$(BIN)/jupyter labextension enable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1

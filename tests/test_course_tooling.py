@@ -391,7 +391,7 @@ def _lab_config(monkeypatch, config_path: str | None) -> tuple[dict, dict]:
 def test_make_lab_turns_off_assignment_list_and_instructor_panels_but_keeps_validate(monkeypatch):
     makefile = (REPO / "Makefile").read_text()
     lab_recipe = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
-    assert 'JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)"' in lab_recipe and "--notebook-dir=work" in lab_recipe
+    assert 'JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)' in lab_recipe and "--notebook-dir=work" in lab_recipe
     assert "SELF_STUDY_CONFIG := $(CURDIR)/.jupyter/self-study" in makefile
     disabled, server = _lab_config(monkeypatch, str(REPO / ".jupyter" / "self-study"))
     for plugin in ("assignment-list", "course-list", "formgrader", "create-assignment"):
