@@ -14,6 +14,9 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Course List and Assignment List, which need a class's exchange); Validate stays. It changes
 # nothing in .venv, so make lab-instructor gets every panel.
 SELF_STUDY_CONFIG := $(CURDIR)/.jupyter/self-study
+# Kernels' waiting torch threads sleep instead of spinning for a core that other work holds
+# (segkit.get_device() then uses one thread per idle core; see benchmarks/bench_threads.py).
+OMP_WAIT_POLICY ?= PASSIVE
 # An older make lab turned these off in .venv itself; make lab-instructor turns them back on.
 INSTRUCTOR_PLUGINS := @jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list @jupyter/nbgrader:assignment-list
 INSTRUCTOR_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list nbgrader.server_extensions.assignment_list
@@ -31,7 +34,7 @@ $(STAMP): requirements.txt pyproject.toml
 # lessons/ and never overwrites, so `git pull` and the learner's answers never meet.
 lab: $(STAMP)
 	$(BIN)/python -m segkit.course update
-	JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" $(BIN)/jupyter lab --notebook-dir=work --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" OMP_WAIT_POLICY=$(OMP_WAIT_POLICY) $(BIN)/jupyter lab --notebook-dir=work --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
 lab-instructor: $(STAMP)
 	$(BIN)/jupyter labextension enable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1

@@ -60,25 +60,39 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 
 def choose_cpu_threads() -> int:
-    """The number of torch CPU threads segkit uses: 1 on machines with up to 2 cores, otherwise
-    half of the cores that are idle right now (at least 1, at most torch's own default).
+    """The number of torch CPU threads segkit uses.
 
-    torch's default, one thread per core, loses badly as soon as anything else runs: its
-    waiting threads spin for a core that is taken. On a 2-core machine the lessons' training
-    cells ran 10-16x slower with it than with one thread while other work ran; by their CPU
-    time, a second thread can win at most about 1.5x when the machine is idle
-    (``benchmarks/bench_threads.py``).
-    ``OMP_NUM_THREADS`` or ``SEGKIT_THREADS`` in the environment, if set, win.
+    torch's default, one thread per core, loses badly as soon as anything else runs: its waiting
+    threads spin for a core that is taken. On a 2-core machine the lessons' training cells ran
+    10-30x slower with it than with one thread while other work ran (``benchmarks/bench_threads.py``).
+    So:
+
+    - where waiting threads sleep (``OMP_WAIT_POLICY=PASSIVE`` when torch started, as under
+      ``make lab`` and in the course's grader): one thread per idle core, at most torch's default;
+    - otherwise one thread on machines with up to 2 cores, else half the idle cores.
+
+    ``SEGKIT_THREADS`` or ``OMP_NUM_THREADS`` in the environment, if set, win.
     """
     for name in (THREADS_ENV, "OMP_NUM_THREADS"):
         value = os.environ.get(name, "").strip()
         if value.isdigit() and int(value) > 0:
             return int(value)
     cores = usable_cores()
+    idle = max(cores - busy_cores(), 1.0)
+    if waiting_threads_sleep():
+        return max(1, min(torch.get_num_threads(), int(idle)))
     if cores <= 2:
         return 1
-    idle = max(cores - busy_cores(), 1.0)
     return max(1, min(torch.get_num_threads(), int(idle // 2)))
+
+
+def waiting_threads_sleep() -> bool:
+    """True when OpenMP was told to put waiting threads to sleep (``OMP_WAIT_POLICY=PASSIVE``).
+
+    OpenMP reads it once, when torch is first imported, so it must be in the environment before:
+    ``make lab`` and the course's grader set it for their kernels.
+    """
+    return os.environ.get("OMP_WAIT_POLICY", "").strip().lower() == "passive"
 
 
 def set_cpu_threads(threads: int | None = None) -> int:

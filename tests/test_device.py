@@ -1,6 +1,7 @@
 """segkit.device: device choice (CUDA, then MPS, then CPU), the Colab GPU hint, seeding."""
 from __future__ import annotations
 
+import os
 import random
 import sys
 import types
@@ -82,13 +83,17 @@ def restore_threads():
 def test_cpu_threads_are_one_on_small_machines_and_half_the_idle_cores_on_big_ones(monkeypatch):
     import segkit.device as device
 
-    monkeypatch.delenv("SEGKIT_THREADS", raising=False)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    for name in ("SEGKIT_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 16)  # torch's default on a 16-core machine
-    for cores, busy, expected in [(1, 0, 1), (2, 0, 1), (2, 1, 1), (4, 0, 2), (16, 0, 8), (16, 12, 2), (16, 20, 1)]:
-        monkeypatch.setattr(device, "usable_cores", lambda: cores)
-        monkeypatch.setattr(device, "busy_cores", lambda: float(busy))
-        assert device.choose_cpu_threads() == expected, f"{cores} cores, {busy} busy"
+    spinning = [(1, 0, 1), (2, 0, 1), (2, 1, 1), (4, 0, 2), (16, 0, 8), (16, 12, 2), (16, 20, 1)]
+    sleeping = [(1, 0, 1), (2, 0, 2), (2, 1, 1), (2, 5, 1), (16, 0, 16), (16, 12, 4)]
+    for policy, cases in (("", spinning), ("PASSIVE", sleeping)):
+        monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+        for cores, busy, expected in cases:
+            monkeypatch.setattr(device, "usable_cores", lambda: cores)
+            monkeypatch.setattr(device, "busy_cores", lambda: float(busy))
+            assert device.choose_cpu_threads() == expected, f"{cores} cores, {busy} busy, OMP_WAIT_POLICY={policy!r}"
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert device.choose_cpu_threads() == 3, "an explicit OMP_NUM_THREADS wins"
     monkeypatch.setenv("SEGKIT_THREADS", "5")
@@ -121,9 +126,29 @@ def test_the_lessons_setup_cell_applies_the_thread_choice():
         "\nimport torch, segkit.device as d"
         "\nprint(torch.get_num_threads(), d._threads_chosen, d.usable_cores())"
     )
-    env = {k: v for k, v in __import__("os").environ.items() if k not in ("OMP_NUM_THREADS", "SEGKIT_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "SEGKIT_THREADS", "OMP_WAIT_POLICY")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     threads, chosen, cores = out.stdout.split()[-3:]
     assert chosen == "True", out.stdout
     if int(cores) <= 2:
         assert threads == "1", f"on {cores} cores the setup cell should leave torch at 1 thread, got {threads}"
+    # Under make lab and the grader, waiting threads sleep: one per idle core (at least 1).
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "OMP_WAIT_POLICY": "PASSIVE"})
+    threads, chosen, cores = out.stdout.split()[-3:]
+    assert chosen == "True" and 1 <= int(threads) <= int(cores), out.stdout
+
+
+def test_make_lab_and_the_grader_let_waiting_threads_sleep(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from traitlets.config import Config
+
+    from segkit.course.nbgrader_settings import configure
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    lab_recipe = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert "OMP_WAIT_POLICY=$(OMP_WAIT_POLICY)" in lab_recipe and "OMP_WAIT_POLICY ?= PASSIVE" in makefile
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    configure(Config(), tmp_path)  # grading kernels inherit the grader's environment
+    assert os.environ.get("OMP_WAIT_POLICY") == "PASSIVE"

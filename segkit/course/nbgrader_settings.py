@@ -31,8 +31,9 @@ SUMMARY_ENTRY = re.compile(r'<a href="#([^"]+)">(?:Test cell|Coding free-respons
 TEMPLATES = Path(__file__).parent / "templates"
 
 # Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
-# any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade).
-QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"}
+# any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade). Waiting torch
+# threads sleep instead of spinning for a core another process holds (segkit.device).
+QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
 def cell_timeout(cell: NotebookNode) -> int:

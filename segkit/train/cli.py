@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: automatic)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads per process (default: 1 on up to 2 cores, else half the idle "
-                        "cores; torch's one per core is many times slower on a busy machine)")
+                   help="torch CPU threads per process (default: segkit.device.choose_cpu_threads(), e.g. 1 "
+                        "on a 2-core machine; torch's one per core is many times slower on a busy machine)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path, help="run folder: checkpoint.pt, history.json, metrics.json")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
