@@ -277,6 +277,15 @@ def test_submit_accepts_a_notebook_saved_by_colab(course, tmp_path):
     assert result.exit_code == FULL_MARKS, result.table()
 
 
+def test_feedback_summary_names_graded_cells_and_comments():
+    from segkit.course.nbgrader_settings import name_graded_cells
+
+    toc = ('<li><a href="#comment-double">Comment</a></li>\n'
+           '<li><a href="#test_double">Test cell</a> (Score: 1.5 / 2.0)</li>')
+    assert name_graded_cells(toc) == ('<li><a href="#comment-double">comment on <code>double</code></a></li>\n'
+                                      '<li><a href="#test_double"><code>test_double</code></a>: 1.5 / 2 points</li>')
+
+
 def test_reattach_metadata_matches_by_position_when_ids_are_gone(course, tmp_path):
     reference = nbformat.read(str(course.release_notebook(UNIT)), as_version=4)
     notebook = nbformat.read(str(_solved_lesson(course, tmp_path)), as_version=4)

@@ -28,6 +28,7 @@ REDACTED = "# (hidden tests: not shown)\n"
 # graded cell by kind: "Test cell", "Coding free-response", ...).
 SUMMARY_ENTRY = re.compile(r'<a href="#([^"]+)">(?:Test cell|Coding free-response|Written response|Task)</a>'
                            r' \(Score: ([-\d.]+) / ([-\d.]+)\)')
+SUMMARY_COMMENT = re.compile(r'<a href="#comment-([^"]+)">Comment</a>')
 TEMPLATES = Path(__file__).parent / "templates"
 
 # Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
@@ -61,8 +62,9 @@ class RedactHiddenTests(NbGraderPreprocessor):
 def name_graded_cells(html: str) -> str:
     """Jinja filter for the feedback page: the summary's "Test cell (Score: 2.0 / 2.0)" becomes
     "test_iou: 2 / 2 points", the grade id the learner also sees in ``submit``'s table."""
-    return SUMMARY_ENTRY.sub(lambda m: f'<a href="#{m[1]}"><code>{m[1]}</code></a>: '
+    html = SUMMARY_ENTRY.sub(lambda m: f'<a href="#{m[1]}"><code>{m[1]}</code></a>: '
                                        f'{float(m[2]):g} / {float(m[3]):g} points', html)
+    return SUMMARY_COMMENT.sub(r'<a href="#comment-\1">comment on <code>\1</code></a>', html)
 
 
 def curve_encryption_available() -> bool:
