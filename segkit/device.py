@@ -67,9 +67,11 @@ def choose_cpu_threads() -> int:
     10-30x slower with it than with one thread while other work ran (``benchmarks/bench_threads.py``).
     So:
 
-    - where waiting threads sleep (``OMP_WAIT_POLICY=PASSIVE`` when torch started, as under
-      ``make lab`` and in the course's grader): one thread per idle core, at most torch's default;
-    - otherwise one thread on machines with up to 2 cores, else half the idle cores.
+    - on machines with up to 2 cores: torch's default where waiting threads sleep
+      (``OMP_WAIT_POLICY=PASSIVE`` when torch started, as under ``make lab`` and in the course's
+      grader; it beat one thread, busy or not, for about the same CPU time), else one thread;
+    - on bigger machines: one thread per idle core where waiting threads sleep, else half the
+      idle cores (at least 1, at most torch's default).
 
     ``SEGKIT_THREADS`` or ``OMP_NUM_THREADS`` in the environment, if set, win.
     """
@@ -78,12 +80,12 @@ def choose_cpu_threads() -> int:
         if value.isdigit() and int(value) > 0:
             return int(value)
     cores = usable_cores()
-    idle = max(cores - busy_cores(), 1.0)
-    if waiting_threads_sleep():
-        return max(1, min(torch.get_num_threads(), int(idle)))
+    default = min(torch.get_num_threads(), cores)
     if cores <= 2:
-        return 1
-    return max(1, min(torch.get_num_threads(), int(idle // 2)))
+        return default if waiting_threads_sleep() else 1
+    idle = max(cores - busy_cores(), 1.0)
+    share = idle if waiting_threads_sleep() else idle // 2
+    return max(1, min(default, int(share)))
 
 
 def waiting_threads_sleep() -> bool:
