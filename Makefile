@@ -15,7 +15,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # nothing in .venv, so make lab-instructor gets every panel.
 SELF_STUDY_CONFIG := $(CURDIR)/.jupyter/self-study
 # Kernels' waiting torch threads sleep instead of spinning for a core that other work holds
-# (segkit.get_device() then keeps a thread per core on small machines; benchmarks/bench_threads.py).
+# (segkit.get_device() then uses one thread per idle core on machines with more than 2 cores).
 OMP_WAIT_POLICY ?= PASSIVE
 # An older make lab turned these off in .venv itself; make lab-instructor turns them back on.
 INSTRUCTOR_PLUGINS := @jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list @jupyter/nbgrader:assignment-list
