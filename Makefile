@@ -1,5 +1,5 @@
 # The two commands of the course (see README.md):
-#   make lab    set up .venv and open the lessons in JupyterLab
+#   make lab    set up .venv, copy new lessons into work/ and open work/ in JupyterLab
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,9 +13,17 @@ PORT ?= 8888
 PYTEST_ARGS ?= -n 2
 # Jupyter refuses to run as root unless told to (containers, Colab-like VMs).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
-# Instructor-only nbgrader plugins: "Generate" in formgrader runs --force and wipes lessons/.
-INSTRUCTOR_PLUGINS := @jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list
-INSTRUCTOR_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list
+# make lab reads .jupyter/self-study first: it turns off the nbgrader panels a self-study learner
+# cannot use (formgrader and Create Assignment, whose "Generate" runs --force and wipes lessons/;
+# Course List and Assignment List, which need a class's exchange); Validate stays. It changes
+# nothing in .venv, so make lab-instructor gets every panel.
+SELF_STUDY_CONFIG := $(CURDIR)/.jupyter/self-study
+# Kernels' waiting torch threads sleep instead of spinning for a core that other work holds
+# (segkit.get_device() then uses one thread per idle core on machines with more than 2 cores).
+OMP_WAIT_POLICY ?= PASSIVE
+# An older make lab turned these off in .venv itself; make lab-instructor turns them back on.
+INSTRUCTOR_PLUGINS := @jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list @jupyter/nbgrader:assignment-list
+INSTRUCTOR_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list nbgrader.server_extensions.assignment_list
 
 .PHONY: install lab lab-instructor test release check benchmarks clean
 
@@ -29,10 +37,11 @@ $(STAMP): requirements.txt pyproject.toml
 $(SAMPLES): $(STAMP) segkit/data/samples.py
 	$(BIN)/python -m segkit.data.samples fetch --root datasets/cache && touch $@ || echo "warning: real samples not fetched; the lessons' real-data cells need them"
 
+# The learner works in work/ (git-ignored): `update` copies the units and files it lacks from
+# lessons/ and never overwrites, so `git pull` and the learner's answers never meet.
 lab: $(STAMP) $(SAMPLES)
-	$(BIN)/jupyter labextension disable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1
-	for ext in $(INSTRUCTOR_SERVER); do $(BIN)/jupyter server extension disable --sys-prefix $$ext >/dev/null 2>&1; done
-	$(BIN)/jupyter lab --notebook-dir=lessons --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
+	$(BIN)/python -m segkit.course update
+	JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" OMP_WAIT_POLICY=$(OMP_WAIT_POLICY) $(BIN)/jupyter lab --notebook-dir=work --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
 lab-instructor: $(STAMP) $(SAMPLES)
 	$(BIN)/jupyter labextension enable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1

@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from segkit.device import get_device, seed_everything
+from segkit.device import get_device, seed_everything, set_cpu_threads
 
 __version__ = "0.1.0"
 
@@ -42,7 +42,7 @@ _SUBMODULES = (
 )
 _FROM_INFERENCE = ("load_model", "list_models")
 
-__all__ = ["get_device", "seed_everything", *_FROM_INFERENCE, *_SUBMODULES]
+__all__ = ["get_device", "seed_everything", "set_cpu_threads", *_FROM_INFERENCE, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 import sys
 import types
@@ -312,6 +313,8 @@ def test_submit_scores_answers_and_leaves_files_alone(course, tmp_path):
     assert "double(-3)" not in html and "count_pixels(mask, 7)" not in html, "hidden tests leak into feedback"
     assert "hidden tests: not shown" in html
     assert "data:image/png" in html, "figures must reach the feedback (inline backend in grading kernels)"
+    assert ">Test cell<" not in html, "the feedback summary should name the exercises"
+    assert "<code>test_count_pixels</code></a>: 1 / 1 points" in html and "<code>test_double</code></a>: 2 / 2 points" in html
     assert "total" in result.table() and "3 / 3" in result.table()
 
 
@@ -321,6 +324,26 @@ def test_submit_untouched_lesson_scores_zero(course, capsys):
     out = capsys.readouterr().out
     assert "test_count_pixels    0 / 1    NotImplementedError: not done yet" in out
     assert "total" in out and "0 / 3" in out
+
+
+@pytest.mark.slow
+def test_cli_submit_grades_the_working_copy_and_prints_no_kernel_notices(course, tmp_path):
+    """What a learner types in a terminal: `python -m segkit.course submit UNIT`, nothing else."""
+    import subprocess
+
+    from segkit.course.workspace import update, work_notebook
+
+    update(course)
+    shutil.copy2(_solved_lesson(course, tmp_path), work_notebook(course, UNIT))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    for name in ("PYTHONWARNINGS", "TQDM_DISABLE"):  # as in a fresh terminal
+        env.pop(name, None)
+    run = subprocess.run([sys.executable, "-m", "segkit.course", "submit", UNIT], cwd=course.root, env=env,
+                         capture_output=True, text=True, timeout=600)
+    output = run.stdout + run.stderr
+    assert run.returncode == FULL_MARKS, f"the working copy (solved) should be graded by default:\n{output}"
+    assert "without encryption" not in output and "IPKernelApp" not in output, output
+    assert "3 / 3" in run.stdout and "no working copy" not in output
 
 
 @pytest.mark.slow
@@ -336,6 +359,15 @@ def test_submit_accepts_a_notebook_saved_by_colab(course, tmp_path):
     nbformat.write(notebook, str(stripped))
     result = submit(course, UNIT, stripped)
     assert result.exit_code == FULL_MARKS, result.table()
+
+
+def test_feedback_summary_names_graded_cells_and_comments():
+    from segkit.course.nbgrader_settings import name_graded_cells
+
+    toc = ('<li><a href="#comment-double">Comment</a></li>\n'
+           '<li><a href="#test_double">Test cell</a> (Score: 1.5 / 2.0)</li>')
+    assert name_graded_cells(toc) == ('<li><a href="#comment-double">comment on <code>double</code></a></li>\n'
+                                      '<li><a href="#test_double"><code>test_double</code></a>: 1.5 / 2 points</li>')
 
 
 def test_reattach_metadata_matches_by_position_when_ids_are_gone(course, tmp_path):
@@ -425,3 +457,43 @@ def test_setup_cell_installs_segkit_on_colab_without_touching_torch(monkeypatch,
 def test_setup_cell_does_nothing_outside_colab_or_when_installed(monkeypatch):
     assert _run_setup_cell(monkeypatch, on_colab=False, segkit_installed=False) == []
     assert _run_setup_cell(monkeypatch, on_colab=True, segkit_installed=True) == []
+
+
+# ---- make lab: the nbgrader panels a self-study learner sees ------------------------------------
+
+
+def _lab_config(monkeypatch, config_path: str | None) -> tuple[dict, dict]:
+    """The page config JupyterLab would send (disabled plugins) and the server extensions it
+    would load, with JUPYTER_CONFIG_PATH as the Makefile sets it (or unset)."""
+    from jupyter_core.application import JupyterApp
+    from jupyter_core.paths import jupyter_path
+    from jupyter_server.serverapp import ServerApp
+    from jupyterlab_server.config import get_page_config
+
+    if config_path is None:
+        monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
+    else:
+        monkeypatch.setenv("JUPYTER_CONFIG_PATH", config_path)
+    page = get_page_config([str(Path(p) / "labextensions") for p in jupyter_path()])
+    app = ServerApp()
+    JupyterApp.initialize(app, argv=[])  # reads the config files only; starts nothing
+    app.find_server_extensions()
+    return set(page["disabledExtensions"]), dict(app.jpserver_extensions)
+
+
+def test_make_lab_turns_off_assignment_list_and_instructor_panels_but_keeps_validate(monkeypatch):
+    makefile = (REPO / "Makefile").read_text()
+    lab_recipe = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert 'JUPYTER_CONFIG_PATH="$(SELF_STUDY_CONFIG)' in lab_recipe and "--notebook-dir=work" in lab_recipe
+    assert "SELF_STUDY_CONFIG := $(CURDIR)/.jupyter/self-study" in makefile
+    disabled, server = _lab_config(monkeypatch, str(REPO / ".jupyter" / "self-study"))
+    for plugin in ("assignment-list", "course-list", "formgrader", "create-assignment"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled, f"make lab should hide nbgrader's {plugin}"
+    assert not {"@jupyter/nbgrader:validate-assignment", "@jupyter/nbgrader:menu"} & disabled, "Validate stays"
+    for extension in ("assignment_list", "course_list", "formgrader"):
+        assert server.get(f"nbgrader.server_extensions.{extension}") is False
+    assert server.get("nbgrader.server_extensions.validate_assignment") is True
+    # make lab-instructor does not read that folder, and turns every panel back on in .venv.
+    instructor_recipe = makefile.split("\nlab-instructor:", 1)[1].split("\n\n", 1)[0]
+    assert "SELF_STUDY" not in instructor_recipe and "labextension enable" in instructor_recipe
+    assert "@jupyter/nbgrader:assignment-list" in makefile.split("INSTRUCTOR_PLUGINS :=", 1)[1].split("\n", 1)[0]

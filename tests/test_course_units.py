@@ -46,7 +46,7 @@ def test_solution_runs_and_scores_full_marks(unit, tmp_path, record_property):
 @pytest.mark.notebook
 @pytest.mark.parametrize("unit", UNITS)
 def test_untouched_lesson_scores_zero(unit, tmp_path, record_property):
-    result = submit(COURSE, unit, student="untouched", feedback_root=tmp_path)
+    result = submit(COURSE, unit, COURSE.release_notebook(unit), student="untouched", feedback_root=tmp_path)
     record_property("notebook_seconds", result.seconds)
     assert not result.failure, result.failure
     earned = {s.grade_id: s.points for s in result.scores if s.points > 0}

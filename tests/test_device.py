@@ -1,6 +1,7 @@
 """segkit.device: device choice (CUDA, then MPS, then CPU), the Colab GPU hint, seeding."""
 from __future__ import annotations
 
+import os
 import random
 import sys
 import types
@@ -70,3 +71,86 @@ def test_seed_everything_repeats_python_numpy_and_torch():
     assert torch.equal(torch.rand(2, generator=generator), torch.rand(2, generator=torch.Generator().manual_seed(3)))
     with pytest.raises(ValueError, match="non-negative int"):
         seed_everything(-1)
+
+
+@pytest.fixture
+def restore_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_cpu_threads_are_one_on_small_machines_and_half_the_idle_cores_on_big_ones(monkeypatch):
+    import segkit.device as device
+
+    for name in ("SEGKIT_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 16)  # torch's default on a 16-core machine
+    spinning = [(1, 0, 1), (2, 0, 1), (2, 1, 1), (4, 0, 2), (16, 0, 8), (16, 12, 2), (16, 20, 1)]
+    sleeping = [(1, 0, 1), (2, 0, 1), (2, 1, 1), (4, 0, 4), (16, 0, 16), (16, 12, 4), (16, 20, 1)]
+    for policy, cases in (("", spinning), ("PASSIVE", sleeping)):
+        monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+        for cores, busy, expected in cases:
+            monkeypatch.setattr(device, "usable_cores", lambda: cores)
+            monkeypatch.setattr(device, "busy_cores", lambda: float(busy))
+            assert device.choose_cpu_threads() == expected, f"{cores} cores, {busy} busy, OMP_WAIT_POLICY={policy!r}"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert device.choose_cpu_threads() == 3, "an explicit OMP_NUM_THREADS wins"
+    monkeypatch.setenv("SEGKIT_THREADS", "5")
+    assert device.choose_cpu_threads() == 5, "SEGKIT_THREADS wins"
+    assert device.usable_cores() >= 1 and device.busy_cores() >= 0
+
+
+def test_get_device_applies_the_thread_choice_once_per_process(monkeypatch, no_colab, restore_threads):
+    import segkit.device as device
+
+    monkeypatch.setattr(device, "_threads_chosen", False)
+    monkeypatch.setattr(device, "choose_cpu_threads", lambda: 1)
+    torch.set_num_threads(2)
+    get_device("cpu")
+    assert torch.get_num_threads() == 1, "the first get_device() sets segkit's thread choice"
+    torch.set_num_threads(2)  # the learner's own choice afterwards is kept
+    get_device()
+    assert torch.get_num_threads() == 2
+    with pytest.raises(ValueError, match="positive int"):
+        device.set_cpu_threads(0)
+
+
+def test_the_lessons_setup_cell_applies_the_thread_choice():
+    """What a learner's kernel runs first: segkit.get_device() in a fresh process."""
+    import subprocess
+
+    from segkit.course.config import setup_cell_source
+
+    code = "import torch\ntorch_default = torch.get_num_threads()\n" + setup_cell_source("https://github.com/o/r") + (
+        "\nimport segkit.device as d"
+        "\nprint(torch_default, torch.get_num_threads(), d._threads_chosen, d.usable_cores())"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "SEGKIT_THREADS", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    _, threads, chosen, cores = out.stdout.split()[-4:]
+    assert chosen == "True", out.stdout
+    if int(cores) <= 2:
+        assert threads == "1", f"on {cores} cores the setup cell should leave torch at 1 thread, got {threads}"
+    # Under make lab and the grader, waiting threads sleep: at most one thread per core.
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "OMP_WAIT_POLICY": "PASSIVE"})
+    torch_default, threads, chosen, cores = out.stdout.split()[-4:]
+    assert chosen == "True" and 1 <= int(threads) <= min(int(cores), int(torch_default)), out.stdout
+    if int(cores) <= 2:
+        assert threads == "1", out.stdout
+
+
+def test_make_lab_and_the_grader_let_waiting_threads_sleep(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from traitlets.config import Config
+
+    from segkit.course.nbgrader_settings import configure
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    lab_recipe = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert "OMP_WAIT_POLICY=$(OMP_WAIT_POLICY)" in lab_recipe and "OMP_WAIT_POLICY ?= PASSIVE" in makefile
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    configure(Config(), tmp_path)  # grading kernels inherit the grader's environment
+    assert os.environ.get("OMP_WAIT_POLICY") == "PASSIVE"

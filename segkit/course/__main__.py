@@ -22,12 +22,19 @@ def main(argv: list[str] | None = None) -> int:
 
     p = verbs.add_parser("submit", help="grade your notebook for UNIT; exit 0 full marks, 1 points missing, 2 grading failed")
     p.add_argument("unit")
-    p.add_argument("--from", dest="notebook", type=Path, default=None, help="notebook to grade (default: lessons/UNIT/UNIT.ipynb)")
+    p.add_argument("--from", dest="notebook", type=Path, default=None,
+                   help="notebook to grade (default: your working copy work/UNIT/UNIT.ipynb)")
     p.add_argument("--student", default="learner", help="name used in the gradebook and feedback folder")
 
     p = verbs.add_parser("wrong-answers", help="prove each unit's wrong answers (solutions/UNIT/wrong_answers.py) lose points; exit 1 if one keeps full marks")
     p.add_argument("units", nargs="*", help="units to run (default: all)")
     p.add_argument("--only", nargs="+", metavar="ID", default=None, help="run only these wrong answer ids")
+
+    verbs.add_parser("update", aliases=["sync"],
+                     help="copy new units (and missing files) from lessons/ into your working copy work/; never overwrites")
+
+    p = verbs.add_parser("reset", help="start UNIT afresh in work/: a fresh copy of the lesson, your old notebook kept as a backup")
+    p.add_argument("unit")
 
     p = verbs.add_parser("new-unit", help="scaffold solutions/NN-slug from the template and generate its lesson")
     p.add_argument("unit", help="e.g. 13-video-segmentation")
@@ -65,8 +72,14 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         return 0
     if args.verb == "submit":
         from segkit.course.submit import submit
+        from segkit.course.workspace import default_submission
 
-        result = submit(course, args.unit, args.notebook, args.student)
+        notebook = args.notebook
+        if notebook is None:
+            notebook, note = default_submission(course, course.require_unit(args.unit))
+            if note:
+                print(note, file=sys.stderr)
+        result = submit(course, args.unit, notebook, args.student)
         print(result.table())
         print(f"graded in {result.seconds:.1f} s")
         return result.exit_code
@@ -82,6 +95,20 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         for line in problems:
             print(line)
         return 1 if problems else 0
+    if args.verb in ("update", "sync"):
+        from segkit.course.workspace import update, work_dir
+
+        lines = update(course).lines(course)
+        print("\n".join(lines) if lines else f"{work_dir(course).relative_to(course.root)}/ is up to date with lessons/")
+        return 0
+    if args.verb == "reset":
+        from segkit.course.workspace import reset
+
+        fresh, backup = reset(course, args.unit)
+        if backup:
+            print(f"your previous notebook is now {backup.relative_to(course.root)}")
+        print(f"{fresh.relative_to(course.root)} is a fresh copy of the lesson")
+        return 0
     if args.verb == "new-unit":
         from segkit.course.scaffold import new_unit
 

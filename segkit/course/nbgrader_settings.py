@@ -24,10 +24,17 @@ CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 EDITOR_METADATA = ["execution", "ExecuteTime", "collapsed", "scrolled", "colab", "id", "outputId", "jupyter", "vscode"]
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 REDACTED = "# (hidden tests: not shown)\n"
+# An entry of the summary at the top of nbgrader's feedback page (its template labels every
+# graded cell by kind: "Test cell", "Coding free-response", ...).
+SUMMARY_ENTRY = re.compile(r'<a href="#([^"]+)">(?:Test cell|Coding free-response|Written response|Task)</a>'
+                           r' \(Score: ([-\d.]+) / ([-\d.]+)\)')
+SUMMARY_COMMENT = re.compile(r'<a href="#comment-([^"]+)">Comment</a>')
+TEMPLATES = Path(__file__).parent / "templates"
 
 # Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
-# any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade).
-QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"}
+# any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade). Waiting torch
+# threads sleep instead of spinning for a core another process holds (segkit.device).
+QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
 def cell_timeout(cell: NotebookNode) -> int:
@@ -52,6 +59,22 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
+def name_graded_cells(html: str) -> str:
+    """Jinja filter for the feedback page: the summary's "Test cell (Score: 2.0 / 2.0)" becomes
+    "test_iou: 2 / 2 points", the grade id the learner also sees in ``submit``'s table."""
+    html = SUMMARY_ENTRY.sub(lambda m: f'<a href="#{m[1]}"><code>{m[1]}</code></a>: '
+                                       f'{float(m[2]):g} / {float(m[3]):g} points', html)
+    return SUMMARY_COMMENT.sub(r'<a href="#comment-\1">comment on <code>\1</code></a>', html)
+
+
+def curve_encryption_available() -> bool:
+    """Whether jupyter_client can provision CurveZMQ keys for the kernels it starts."""
+    import zmq
+    from jupyter_client.manager import KernelManager
+
+    return KernelManager.class_traits().get("transport_encryption") is not None and bool(zmq.has("curve"))
+
+
 def configure(c: Any, root: str | os.PathLike) -> None:
     """Apply the course settings to nbgrader's config object ``c`` for the course at ``root``."""
     root = Path(root).resolve()
@@ -68,8 +91,12 @@ def configure(c: Any, root: str | os.PathLike) -> None:
 
     c.Execute.timeout = DEFAULT_CELL_TIMEOUT
     c.Execute.timeout_func = cell_timeout
-    # The kernel's own start-up notices (e.g. "running over TCP without encryption") are noise
-    # in a learner's terminal; errors still show.
+    # ipykernel >= 7 warns "Kernel is running over TCP without encryption" at every start unless
+    # the kernel manager gave it CurveZMQ keys: let the manager do so where it can (jupyter_client
+    # >= 8.10, a pyzmq with curve, a kernelspec that declares it). Any other start-up notice is
+    # noise in a learner's terminal too; errors still show.
+    if curve_encryption_available():
+        c.KernelManager.transport_encryption = "auto"
     c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
     c.Autograde.create_student = True
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
@@ -79,6 +106,9 @@ def configure(c: Any, root: str | os.PathLike) -> None:
         "segkit.course.nbgrader_settings.RedactHiddenTests",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
+    # The feedback page: nbgrader's template ("feedback"), its summary listing exercises by grade id.
+    c.HTMLExporter.template_file = str(TEMPLATES / "feedback.html.j2")
+    c.HTMLExporter.filters = {"name_graded_cells": "segkit.course.nbgrader_settings.name_graded_cells"}
     for key, value in QUIET_KERNEL_ENV.items():
         os.environ.setdefault(key, value)
     # A global MPLBACKEND (e.g. Agg on a headless server) would replace the kernels' inline

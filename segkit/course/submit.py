@@ -21,6 +21,7 @@ from sqlalchemy.exc import SAWarning
 
 from segkit.course.config import Course, CourseError
 from segkit.course.release import generate, make_scratch_course, nbgrader_api
+from segkit.course.workspace import default_submission
 
 STUDENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
@@ -110,8 +111,9 @@ def submit(
     student: str = "learner",
     feedback_root: Path | None = None,
 ) -> SubmitResult:
-    """Autograde ``notebook`` (default: ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch
-    course and return the scores; nothing in the course or the notebook is modified.
+    """Autograde ``notebook`` (default: the learner's working copy ``work/UNIT/UNIT.ipynb``, else
+    ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch course and return the scores; nothing
+    in the course or the notebook is modified.
 
     The feedback HTML goes to ``feedback_root/STUDENT/UNIT/UNIT.html`` (default: the course's
     git-ignored ``feedback/`` folder).
@@ -119,7 +121,7 @@ def submit(
     unit = course.require_unit(unit)
     if not STUDENT_PATTERN.match(student):
         raise CourseError(f"student name {student!r} may only use letters, digits, '.', '_' and '-'")
-    notebook = Path(notebook) if notebook else course.release_notebook(unit)
+    notebook = Path(notebook) if notebook else default_submission(course, unit)[0]
     if not notebook.is_file():
         raise CourseError(f"no notebook at {notebook}")
     try:

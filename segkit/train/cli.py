@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from segkit.device import get_device, seed_everything
+from segkit.device import get_device, seed_everything, set_cpu_threads
 from segkit.transforms import AUGMENTATIONS, augmentation
 from segkit.train.distributed import ShardSampler, init_distributed, is_main_process
 from segkit.train.export import export_to_zoo
@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: automatic)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads per process (1 is fastest for tiny models on a busy machine)")
+                   help="torch CPU threads per process (default: segkit.device.choose_cpu_threads(), e.g. 1 "
+                        "on a 2-core machine; torch's one per core is many times slower on a busy machine)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path, help="run folder: checkpoint.pt, history.json, metrics.json")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -116,8 +117,7 @@ def run(args: argparse.Namespace, model: nn.Module | None = None) -> dict[str, A
     from segkit.data import load_dataset
     from segkit.models import build_model
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    set_cpu_threads(args.threads)  # None: segkit's choice (see segkit.device.choose_cpu_threads)
     rank, world_size = init_distributed(args.backend)
     if args.batch_size % world_size:
         raise ValueError(f"--batch-size {args.batch_size} must be divisible by the {world_size} processes")
