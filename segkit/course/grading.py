@@ -135,13 +135,13 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     except (OSError, UnicodeDecodeError) as err:
         raise CourseError(f"cannot read {path.name}: {err}") from err
     if not text.strip():
-        raise CourseError(f"{path.name} is an empty file, not a notebook")
+        raise CourseError(f"{path.name} is not a readable notebook: the file is empty")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
-        raise CourseError(f"{path.name} is not a notebook (broken JSON: {err})") from err
+        raise CourseError(f"{path.name} is not a readable notebook: broken JSON ({err})") from err
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise CourseError(f"{path.name} is not a notebook (no list of cells)")
+        raise CourseError(f"{path.name} is not a readable notebook: it has no list of cells")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -346,7 +346,7 @@ class _Kernel:
 
     def __init__(self, notebook, workdir: Path, limits: Limits, mode: Mode, uid: int, pythonpath: str, home_seed: Path | None):
         from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import KernelManager
+        from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
 
         control = Path(tempfile.mkdtemp(prefix=".k", dir=workdir))
@@ -359,7 +359,7 @@ class _Kernel:
             workdir=workdir, root=root, env=kernel_env(pythonpath), limits=limits, uid=uid, mode=mode, home_seed=home_seed, quiet=True)
         (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "segkit sandbox", "language": "python", "interrupt_mode": "message"}))
         ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)], ensure_native_kernel=False)
-        self.km = KernelManager(kernel_name="segkit-sandbox", kernel_spec_manager=ksm, transport="ipc", ip=str(control / "s"))
+        self.km = AsyncKernelManager(kernel_name="segkit-sandbox", kernel_spec_manager=ksm, transport="ipc", ip=str(control / "s"))
         self.km.connection_file = str(control / "kernel.json")
         self.client = NotebookClient(notebook, km=self.km, timeout=DEFAULT_CELL_TIMEOUT, allow_errors=True,
                                      interrupt_on_timeout=False, kernel_name="segkit-sandbox", record_timing=False,
@@ -385,7 +385,6 @@ class _Kernel:
         try:
             if self.client.kc is not None:
                 self.client.kc.stop_channels()
-            self.km.cleanup_resources()
         except Exception:  # noqa: BLE001 - cleanup of a dead kernel
             pass
         shutil.rmtree(self._spec_root, ignore_errors=True)
@@ -501,11 +500,15 @@ def score(executed: nbformat.NotebookNode, ref: Reference, nonces: dict[str, str
         points, max_points = determine_grade(cell)
         points = float(points or 0.0)
         if points < max_points:
-            message = next((f"{o.ename}: {o.evalue}".strip().rstrip(":") for o in cell.outputs if o.output_type == "error"),
+            message = next((_error_line(o) for o in cell.outputs if o.output_type == "error"),
                            "no points (stderr output or a failed check)")
-            message = "not done yet" if message.startswith("NotImplementedError") else message
         scores.append(CellScore(gid, points, float(max_points), message.splitlines()[0] if message else ""))
     return scores, review
+
+
+def _error_line(output) -> str:
+    evalue = output.evalue.strip() or ("not done yet" if output.ename == "NotImplementedError" else "")
+    return f"{output.ename}: {evalue}" if evalue else output.ename
 
 
 def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path, limits: Limits, mode: Mode,
@@ -553,7 +556,7 @@ def record(course: Course, unit: str, outcome: Outcome, *, feedback: bool = True
     report = {"student": student, "points": outcome.points, "recorded": outcome.recorded_points,
               "max_points": outcome.max_points, "review": outcome.review, "rejected": outcome.rejected,
               "notes": outcome.notes, "sandbox": outcome.sandbox, "scores": [asdict(s) for s in outcome.scores]}
-    (autograded / "grading-report.json").write_text(json.dumps(report, indent=1))
+    (autograded.parent / f"{unit}.grading.json").write_text(json.dumps(report, indent=1))  # not copied into feedback
     withheld = bool(outcome.review or outcome.rejected)
     with _quiet(), Gradebook(_db_url(course)) as gb:
         gb.update_or_create_student(student)

@@ -161,4 +161,5 @@ def confine(
     flags = ["--mount", "--pid", "--net", "--ipc", "--uts", "--fork", "--kill-child"]
     if mode.name == "userns":
         flags = ["--user", "--map-root-user", *flags]
-    return ["unshare", *flags, "--", "/bin/sh", "-c", "\n".join(lines)]
+    # --pdeathsig: if the grader itself dies, `unshare` and with it the whole sandbox go too.
+    return ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *flags, "--", "/bin/sh", "-c", "\n".join(lines)]
