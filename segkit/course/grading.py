@@ -232,19 +232,20 @@ def _from_reference(ref_cell: nbformat.NotebookNode, ref: Reference, cell: nbfor
 
 TAMPER_ATTRS = {
     "input_transformers_cleanup", "input_transformers_post", "input_transformer_manager", "ast_transformers",
-    "events", "set_custom_exc", "set_hook", "register_magic_function", "run_cell", "run_ast_nodes",
+    "events", "set_custom_exc", "set_hook", "register_magic_function", "run_cell", "run_ast_nodes", "user_ns",
     "settrace", "setprofile", "addaudithook", "_getframe", "f_back", "f_globals", "f_locals", "f_builtins",
     "tb_frame", "gi_frame", "cr_frame", "__builtins__", "__subclasses__", "__globals__", "__code__",
-    "__closure__", "__dict__", "co_code", "displayhook", "excepthook", "meta_path", "path_hooks", "modules",
-    "system", "popen", "fork", "forkpty", "kill", "killpg", "_exit", "execv", "execve", "spawnv", "setsid",
+    "__closure__", "__dict__", "__getattribute__", "__setattr__", "co_code", "displayhook", "excepthook",
+    "meta_path", "path_hooks", "modules", "_ip", "history_manager",
 }
+# Process control (subprocess, os.fork, os._exit, signals, sockets) is not listed: the sandbox
+# contains it. These reach into the interpreter that runs the tests.
 TAMPER_MODULES = {
-    "builtins", "ctypes", "gc", "importlib", "IPython", "subprocess", "multiprocessing", "signal", "pickle",
-    "marshal", "types", "code", "codeop", "pty", "socket", "threading", "_thread", "inspect", "sys", "atexit",
-    "dill", "cloudpickle", "asyncio", "faulthandler", "resource",
+    "builtins", "ctypes", "gc", "importlib", "IPython", "pickle", "marshal", "types", "code", "codeop",
+    "inspect", "sys", "dill", "cloudpickle",
 }
 TAMPER_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars", "setattr", "delattr",
-                "breakpoint", "get_ipython"}
+                "breakpoint", "get_ipython", "In", "Out", "_ih", "_oh", "_i", "_ii", "_iii"}
 MODULE_NAMES = {"np", "numpy", "torch", "F", "nn", "segkit", "metrics", "math", "plt", "matplotlib", "builtins"}
 
 
@@ -330,7 +331,8 @@ def kernel_env(course_pythonpath: str) -> dict[str, str]:
 
 
 def _tripwire(source: str) -> tuple[str, str]:
-    """The test cell's source with a check at its end that must fail with ``nonce``."""
+    """The test cell's source with a check at its end that must fail with ``nonce``: if the cell
+    ends without that failure, something in the kernel rewrote or skipped it."""
     nonce = secrets.token_hex(8)
     try:
         body = ast.parse(source).body
@@ -338,7 +340,7 @@ def _tripwire(source: str) -> tuple[str, str]:
         return source, ""
     if body and isinstance(body[-1], ast.Expr):
         return source, ""  # a last expression may give partial credit: leave it last
-    return f"{source.rstrip()}\nraise AssertionError({nonce!r})\n", nonce
+    return f"{source.rstrip()}\nassert False, {nonce!r}\n", nonce
 
 
 class _Kernel:
@@ -506,6 +508,30 @@ def score(executed: nbformat.NotebookNode, ref: Reference, nonces: dict[str, str
     return scores, review
 
 
+def redact_hidden(executed: nbformat.NotebookNode, ref: Reference) -> int:
+    """Remove outputs of learner cells that quote hidden tests (e.g. printing ``In[-2]``), which
+    would otherwise reach the feedback. Returns the number of outputs removed."""
+    from segkit.course.nbgrader_settings import HIDDEN_BLOCK
+
+    lines = [line.split("  #")[0].strip() for src in ref.locked_sources.values()
+             for block in HIDDEN_BLOCK.findall(src) for line in block.splitlines() if "HIDDEN TESTS" not in line]
+    secret = {line for line in lines if len(line) >= 12}
+    removed = 0
+    for cell in executed.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade_id") in ref.locked_sources:
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            text = json.dumps(output)
+            if any(json.dumps(line)[1:-1] in text for line in secret):
+                removed += 1
+                kept.append(nbformat.v4.new_output("stream", name="stdout", text="[output removed: it quoted hidden tests]\n"))
+            else:
+                kept.append(output)
+        cell.outputs = kept
+    return removed
+
+
 def _error_line(output) -> str:
     evalue = output.evalue.strip() or ("not done yet" if output.ename == "NotImplementedError" else "")
     return f"{output.ename}: {evalue}" if evalue else output.ename
@@ -525,6 +551,8 @@ def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path,
         outcome.notes += events
         outcome.scores, tripped = score(executed, ref, nonces)
         outcome.review += tripped
+        if redact_hidden(executed, ref):
+            outcome.review.append("an output quoted hidden tests (removed from the feedback)")
         outcome.executed = json.loads(nbformat.writes(executed))
     except CourseError as err:
         outcome.rejected = str(err)

@@ -24,6 +24,7 @@ CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 EDITOR_METADATA = ["execution", "ExecuteTime", "collapsed", "scrolled", "colab", "id", "outputId", "jupyter", "vscode"]
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 REDACTED = "# (hidden tests: not shown)\n"
+ZIP_COLLECT_PATTERN = r".*/extracted/(?P<student_id>[A-Za-z0-9.-]+)_(?:[^/]*/)?(?P<file_id>[^/]+\.ipynb)$"
 
 # Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
 # any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade).
@@ -74,6 +75,9 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     c.Autograde.create_student = True
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
 
+    # `nbgrader zip_collect UNIT`: files in downloaded/UNIT/archive/ named STUDENT_anything.zip (holding
+    # UNIT.ipynb) or STUDENT_UNIT.ipynb; nbgrader's default pattern is empty and collects nothing.
+    c.FileNameCollectorPlugin.named_regexp = ZIP_COLLECT_PATTERN
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "segkit.course.nbgrader_settings.RedactHiddenTests",
