@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -46,7 +47,7 @@ import segkit as _s
 _roots = {{os.getcwd(), os.path.dirname(os.path.dirname(_s.__file__)), "/tmp", "/work", "/root", "/home"}}
 _found = []
 for _r in list(_roots):
-    for _up in [_r, *[os.path.dirname(_r)] * 3]:
+    for _up in {{_r, os.path.dirname(_r), os.path.dirname(os.path.dirname(_r))}} - {{"/"}}:
         _found += glob.glob(os.path.join(_up, "**", {what!r}), recursive=True)[:50]
 '''
 
@@ -174,7 +175,7 @@ def _honest(course: Course) -> nbformat.NotebookNode:
     solution = _cells(nbformat.read(str(course.source_notebook(UNIT)), as_version=4))
     for cell in lesson.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = solution[cell.id].source.replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", "")
+            cell.source = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", "", solution[cell.id].source, flags=re.M)
     return lesson
 
 

@@ -375,6 +375,8 @@ class _Kernel:
         return self.client.execute_cell(cell, index)
 
     def kill(self) -> None:
+        """SIGKILL ``unshare``: the sandbox's process 1 gets SIGKILL with it, and then every
+        process of its pid namespace."""
         try:
             proc = getattr(self.km.provisioner, "process", None)
             if proc is not None and proc.poll() is None:
@@ -385,8 +387,12 @@ class _Kernel:
     def close(self) -> None:
         self.kill()
         try:
+            proc = getattr(self.km.provisioner, "process", None)
+            if proc is not None:
+                proc.wait(timeout=30)
             if self.client.kc is not None:
                 self.client.kc.stop_channels()
+            self.km.context.destroy(linger=0)
         except Exception:  # noqa: BLE001 - cleanup of a dead kernel
             pass
         shutil.rmtree(self._spec_root, ignore_errors=True)

@@ -150,8 +150,9 @@ def confine(
         lines.append(f"chown -R {uid}:{uid} {q(home)} {q(f'{root}{workdir}')}")
         become = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
                   "--inh-caps=-all", "--bounding-set=-all", "--"]
-    else:
-        become = ["setpriv", "--no-new-privs", "--"]
+    else:  # root of its own user namespace, stripped of every capability (so it cannot undo the mounts)
+        become = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+                  "--securebits=+noroot,+noroot_locked", "--"]
     rlimits = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
                f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}", "--core=0", "--nofile=1024", "--"]
     inner = ["chroot", str(root), *rlimits, *become, "env", "-i", "-C", str(workdir), *envargs, *argv]
