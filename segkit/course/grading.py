@@ -367,8 +367,12 @@ class _Kernel:
                                      interrupt_on_timeout=False, kernel_name="segkit-sandbox", record_timing=False,
                                      shutdown_kernel="immediate", startup_timeout=180)
         self._root = root
-        self.client.start_new_kernel(cwd=str(workdir))
-        self.client.start_new_kernel_client()
+        try:
+            self.client.start_new_kernel(cwd=str(workdir))
+            self.client.start_new_kernel_client()
+        except BaseException:
+            self.close()
+            raise
 
     def run(self, cell, index: int, timeout: int):
         self.client.timeout = timeout

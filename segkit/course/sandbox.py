@@ -13,7 +13,8 @@
 - with resource limits (``prlimit``): address space, CPU seconds, processes, file size.
 
 Modes: ``root`` (all of the above; needs root, as on a grading server), ``userns`` (unprivileged
-user namespaces, for a learner's laptop: the same, except the uid change, which needs root), and
+user namespaces, for a learner's laptop: the same, except that the process stays the learner's own
+uid, seen as root of its user namespace but stripped of every capability), and
 ``none`` (no confinement; :func:`detect` says why). Wall-clock limits are the caller's job (kill the
 process this argv starts: everything in the namespace goes with it).
 """
