@@ -147,3 +147,20 @@ def test_check_requires_an_assertion_in_test_cells(source, ok):
 def test_confine_without_a_sandbox_still_sets_the_environment(tmp_path):
     argv = confine(["python", "-V"], workdir=tmp_path, root=tmp_path, env={"A": "1"}, limits=Limits(), uid=1, mode=Mode("none"))
     assert argv[:3] == ["env", "-i", "-C"] and "A=1" in argv
+
+
+@pytest.mark.slow
+def test_check_private_accepts_other_hidden_tests_and_refuses_the_public_ones(tmp_path):
+    from segkit.course.private import check_private
+
+    source = nbformat.read(str(COURSE.source_notebook(UNIT)), as_version=4)
+    for name, change in (("good", "assert 1 + 1 == 2, 'a private case'\n### END HIDDEN TESTS"), ("same", "### END HIDDEN TESTS")):
+        notebook = copy.deepcopy(source)
+        for cell in notebook.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.source = cell.source.replace("### END HIDDEN TESTS", change)
+        path = tmp_path / name / "solutions" / UNIT / f"{UNIT}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(notebook, str(path))
+    assert check_private(COURSE, tmp_path / "good") == []
+    assert any("are the public ones" in p for p in check_private(COURSE, tmp_path / "same"))
