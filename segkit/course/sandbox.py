@@ -115,7 +115,8 @@ def confine(
     """
     envargs = [f"{k}={v}" for k, v in sorted(env.items())]
     if mode.name == "none":
-        return ["env", "-i", "-C", str(workdir), *envargs, *argv]
+        plain = ["env", "-i", "-C", str(workdir), *envargs, *argv]
+        return ["sh", "-c", 'exec "$@" </dev/null >/dev/null 2>&1', "sh", *plain] if quiet else plain
     q = shlex.quote
     r = q(str(root))
     lines = ["set -eu", "mount --make-rprivate /", f"mount -t tmpfs -o mode=755,size=16m segkit-root {r}"]
