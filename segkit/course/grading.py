@@ -309,19 +309,19 @@ def cell_timeout(cell: nbformat.NotebookNode, ref: Reference, limits: Limits) ->
     return min(timeout_from_tags(tags) or DEFAULT_CELL_TIMEOUT, limits.cell_timeout)
 
 
-def kernel_env(course_pythonpath: str) -> dict[str, str]:
+def kernel_env(course_pythonpath: str, home: str = "/tmp/home") -> dict[str, str]:
     """The kernels' whole environment, set by the grader (nothing inherited from whoever runs it)."""
     bin_dir = str(Path(sys.executable).parent)
     return {
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/tmp/home",
+        "HOME": home,
         "PYTHONPATH": course_pythonpath,
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
-        "MPLCONFIGDIR": "/tmp/home/.matplotlib",
-        "IPYTHONDIR": "/tmp/home/.ipython",
-        "JUPYTER_RUNTIME_DIR": "/tmp/home/.jupyter-runtime",
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "IPYTHONDIR": f"{home}/.ipython",
+        "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter-runtime",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "LANG": "C.UTF-8",
@@ -356,9 +356,14 @@ class _Kernel:
         spec_dir.mkdir()
         self._spec_root = spec_dir.parent
         root = Path(tempfile.mkdtemp(prefix="segkit-root-"))
+        home = "/tmp/home"  # the sandbox's private /tmp
+        if not mode.confined:  # no private /tmp: a home of its own beside the sockets
+            home = str(control / "home")
+            shutil.copytree(home_seed, home) if home_seed else Path(home).mkdir()
         argv = confine(
             [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"],
-            workdir=workdir, root=root, env=kernel_env(pythonpath), limits=limits, uid=uid, mode=mode, home_seed=home_seed, quiet=True)
+            workdir=workdir, root=root, env=kernel_env(pythonpath, home), limits=limits, uid=uid, mode=mode,
+            home_seed=home_seed, quiet=True)
         (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "segkit sandbox", "language": "python", "interrupt_mode": "message"}))
         ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)], ensure_native_kernel=False)
         self.km = AsyncKernelManager(kernel_name="segkit-sandbox", kernel_spec_manager=ksm, transport="ipc", ip=str(control / "s"))
