@@ -1,6 +1,7 @@
 """Lint the course: every rule a unit must follow, one precise message per problem."""
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 import nbformat
@@ -106,6 +107,9 @@ def check_source(notebook: nbformat.NotebookNode, path: str, course: Course, uni
                 problems.append(Problem(path, f"graded cell has no points (got {meta.get('points')!r})", grade_id))
             if not meta.get("locked") and not meta.get("solution"):
                 problems.append(Problem(path, "test cell must be read-only (locked)", grade_id))
+            if cell.cell_type == "code" and not meta.get("solution") and not _asserts(cell.source):
+                problems.append(Problem(path, "test cell checks nothing: it needs an assert (or a raise, or an assert_* call); "
+                                              "a cell without one gives full marks to any answer", grade_id))
         if meta.get("solution") and cell.cell_type == "code" and "### BEGIN SOLUTION" not in cell.source:
             problems.append(Problem(path, "answer cell has no '### BEGIN SOLUTION' block", grade_id))
     grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if c.metadata.get("nbgrader")]
@@ -139,6 +143,25 @@ def check_wrong_answers(source: nbformat.NotebookNode, course: Course, unit: str
             problems.append(Problem(rel, f"exercise {exercise!r} has {count} wrong answer(s); write at least {MIN_WRONG_ANSWERS} "
                                          "plausible ones (see the template of `python -m segkit.course new-unit`)"))
     return problems
+
+
+def _asserts(source: str) -> bool:
+    """Whether a test cell can fail: an ``assert``, a ``raise``, a call to ``assert_*`` (numpy,
+    torch.testing) or a last expression (nbgrader's numeric partial credit)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True  # a syntax error always fails; not this rule's business
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not isinstance(tree.body[-1].value, ast.Call):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assert, ast.Raise)):
+            return True
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name.startswith("assert"):
+                return True
+    return False
 
 
 def check_lesson(lesson: nbformat.NotebookNode, source: nbformat.NotebookNode, path: str) -> list[Problem]:

@@ -30,6 +30,7 @@ SUMMARY_ENTRY = re.compile(r'<a href="#([^"]+)">(?:Test cell|Coding free-respons
                            r' \(Score: ([-\d.]+) / ([-\d.]+)\)')
 SUMMARY_COMMENT = re.compile(r'<a href="#comment-([^"]+)">Comment</a>')
 TEMPLATES = Path(__file__).parent / "templates"
+ZIP_COLLECT_PATTERN = r".*/extracted/(?P<student_id>[A-Za-z0-9.-]+)_(?:[^/]*/)?(?P<file_id>[^/]+\.ipynb)$"
 
 # Kernels started by nbgrader inherit these: warnings and progress bars write to stderr, and
 # any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade). Waiting torch
@@ -101,6 +102,9 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     c.Autograde.create_student = True
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
 
+    # `nbgrader zip_collect UNIT`: files in downloaded/UNIT/archive/ named STUDENT_anything.zip (holding
+    # UNIT.ipynb) or STUDENT_UNIT.ipynb; nbgrader's default pattern is empty and collects nothing.
+    c.FileNameCollectorPlugin.named_regexp = ZIP_COLLECT_PATTERN
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "segkit.course.nbgrader_settings.RedactHiddenTests",

@@ -1,7 +1,8 @@
 """Grade a learner's notebook locally, exactly as the instructor's autograder would.
 
-Grading happens in a scratch copy of the course in a temporary folder: ``lessons/``,
-``solutions/`` and the learner's notebook are only read. The feedback HTML (hidden tests
+Grading happens in a scratch copy of the course in a temporary folder, with the class grader
+(:mod:`segkit.course.grading`: the notebook runs in a sandbox where the machine allows it, and
+`submit` says when it cannot): ``lessons/``, ``solutions/`` and the learner's notebook are only read. The feedback HTML (hidden tests
 redacted) is copied to ``feedback/STUDENT/UNIT/UNIT.html`` under the course root.
 """
 from __future__ import annotations
@@ -16,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
 from segkit.course.config import Course, CourseError
 from segkit.course.release import generate, make_scratch_course, nbgrader_api
 from segkit.course.workspace import default_submission
+from segkit.course.sandbox import Limits
 
 STUDENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
@@ -44,6 +45,8 @@ class SubmitResult:
     feedback: Path | None = None
     seconds: float = 0.0
     failure: str = ""  # why grading failed, if it did
+    notes: list[str] = field(default_factory=list)  # sandbox mode, repairs made to the notebook
+    review: list[str] = field(default_factory=list)  # why the instructor's grader would withhold the score
 
     @property
     def points(self) -> float:
@@ -55,13 +58,13 @@ class SubmitResult:
 
     @property
     def exit_code(self) -> int:
-        if self.failure:
+        if self.failure or self.review:
             return GRADING_FAILED
         return FULL_MARKS if self.points >= self.max_points else POINTS_MISSING
 
     def table(self) -> str:
         if self.failure:
-            return f"{self.unit}: grading failed\n{self.failure}"
+            return "\n".join([f"{self.unit}: grading failed", self.failure, *(f"note: {n}" for n in self.notes)])
         width = max([len("exercise"), *(len(s.grade_id) for s in self.scores)])
         lines = [f"{self.unit} · {self.student}", f"{'exercise':<{width}}  points", "-" * (width + 12)]
         for s in self.scores:
@@ -69,6 +72,8 @@ class SubmitResult:
             lines.append(f"{s.grade_id:<{width}}  {_num(s.points):>3} / {_num(s.max_points):<3}  {mark}")
         lines.append("-" * (width + 12))
         lines.append(f"{'total':<{width}}  {_num(self.points):>3} / {_num(self.max_points):<3}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"needs review (the class grader would withhold this score): {r}" for r in self.review)
         if self.feedback:
             lines.append(f"feedback: {self.feedback}")
         return "\n".join(lines)
@@ -110,13 +115,14 @@ def submit(
     notebook: Path | None = None,
     student: str = "learner",
     feedback_root: Path | None = None,
+    limits: Limits | None = None,
 ) -> SubmitResult:
     """Autograde ``notebook`` (default: the learner's working copy ``work/UNIT/UNIT.ipynb``, else
     ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch course and return the scores; nothing
     in the course or the notebook is modified.
 
     The feedback HTML goes to ``feedback_root/STUDENT/UNIT/UNIT.html`` (default: the course's
-    git-ignored ``feedback/`` folder).
+    git-ignored ``feedback/`` folder). ``limits``: the sandbox's limits (default: the class grader's).
     """
     unit = course.require_unit(unit)
     if not STUDENT_PATTERN.match(student):
@@ -124,36 +130,32 @@ def submit(
     notebook = Path(notebook) if notebook else default_submission(course, unit)[0]
     if not notebook.is_file():
         raise CourseError(f"no notebook at {notebook}")
-    try:
-        submission = nbformat.read(str(notebook), as_version=4)
-    except Exception as err:  # nbformat raises several types for broken JSON
-        raise CourseError(f"{notebook} is not a readable notebook: {err}") from err
+    from segkit.course.grading import read_submission
+
+    read_submission(notebook)  # an unreadable file is the learner's to fix: say why at once
 
     result = SubmitResult(unit=unit, student=student)
     start = time.perf_counter()
+    # The instructor's grader (segkit.course.grading): a sandbox where the machine allows it.
+    from segkit.course import grading
+
+    mode = grading.detect()
+    if mode.reason:
+        result.notes.append(mode.reason)
     with tempfile.TemporaryDirectory(prefix="segkit-submit-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session warnings, not the learner's
         scratch = make_scratch_course(course, Path(tmp), [unit])
-        api = nbgrader_api(scratch.root)
-        generate(api, unit)
-        reference = nbformat.read(str(scratch.release_notebook(unit)), as_version=4)
-        reattach_metadata(submission, reference)
-
-        target = scratch.root / "submitted" / student / unit
-        shutil.copytree(scratch.release_dir / unit, target)  # data files beside the notebook
-        nbformat.write(submission, str(target / f"{unit}.ipynb"))
-
-        graded = api.autograde(unit, student, force=True, create=True)
-        autograded = scratch.root / "autograded" / student / unit / f"{unit}.ipynb"
-        if not graded["success"] or not autograded.is_file():
-            result.failure = _failure_reason(graded)
+        generate(nbgrader_api(scratch.root), unit)
+        outcome = grading.grade_class(scratch, unit, {student: notebook}, jobs=1, mode=mode, progress=False,
+                                       limits=limits or Limits())[0]
+        result.notes += outcome.notes
+        result.review = outcome.review
+        if outcome.rejected:
+            result.failure = outcome.rejected
             result.seconds = time.perf_counter() - start
             return result
-        result.errors = _cell_errors(nbformat.read(str(autograded), as_version=4))
-        order = [c.metadata["nbgrader"]["grade_id"] for c in reference.cells if c.metadata.get("nbgrader", {}).get("grade")]
-        result.scores = _scores(scratch, unit, student, result.errors, order)
-
-        api.generate_feedback(unit, student, force=True)
+        result.errors = _cell_errors(nbformat.from_dict(outcome.executed))
+        result.scores = [ExerciseScore(s.grade_id, s.points, s.max_points, s.message) for s in outcome.scores]
         html = scratch.root / "feedback" / student / unit / f"{unit}.html"
         if html.is_file():
             result.feedback = (feedback_root or course.root / "feedback") / student / unit / f"{unit}.html"
@@ -161,14 +163,6 @@ def submit(
             shutil.copy2(html, result.feedback)
     result.seconds = time.perf_counter() - start
     return result
-
-
-def _failure_reason(graded: dict) -> str:
-    log = (graded.get("error") or "") + (graded.get("log") or "")
-    if "Kernel died" in log or "DeadKernelError" in log or "kernel died" in log.lower():
-        return "the notebook's kernel died while it ran (os._exit, a crash or too much memory); nothing could be graded"
-    lines = [line for line in log.strip().splitlines() if line.strip()]
-    return "\n".join(lines[-8:]) or "nbgrader autograde failed"
 
 
 def _cell_errors(notebook: nbformat.NotebookNode) -> dict[str, str]:
@@ -179,19 +173,3 @@ def _cell_errors(notebook: nbformat.NotebookNode) -> dict[str, str]:
                 message = output.evalue.strip() or ("not done yet" if output.ename == "NotImplementedError" else "")
                 errors[cell.get("id")] = f"{output.ename}: {message}" if message else output.ename
     return errors
-
-
-def _scores(scratch: Course, unit: str, student: str, errors: dict[str, str], order: list[str]) -> list[ExerciseScore]:
-    with Gradebook(f"sqlite:///{scratch.root / 'gradebook.db'}") as gradebook:
-        submitted = gradebook.find_submission_notebook(unit, unit, student)
-        scores = [
-            ExerciseScore(
-                grade_id=grade.name,
-                points=float(grade.auto_score or 0.0),
-                max_points=float(grade.max_score),
-                message=errors.get(grade.name, "no points (stderr output or a failed check)") if (grade.auto_score or 0) < grade.max_score else "",
-            )
-            for grade in submitted.grades
-        ]
-    rank = {grade_id: i for i, grade_id in enumerate(order)}
-    return sorted(scores, key=lambda s: rank.get(s.grade_id, len(rank)))
