@@ -71,6 +71,7 @@ def test_assemble_handles_colab_copies_and_pasted_cells(ref):
     ("x = getattr(torch, name)", "computed name"),
     ("print(In[-2])", "uses In"),
     ("exec(code)", "uses exec"),
+    ("setattr(torch, 'allclose', lambda *a, **k: True)", "uses setattr on torch"),
 ])
 def test_scan_finds_tampering(ref, source, finding):
     notebook = copy.deepcopy(ref.release)
@@ -78,11 +79,24 @@ def test_scan_finds_tampering(ref, source, finding):
     assert any(finding in f for f in grading.tamper_findings(notebook, ref))
 
 
+@pytest.mark.parametrize("source", [
+    "for m in model.modules():\n    m.eval()",  # nn.Module.modules(), not sys.modules
+    "setattr(model, 'classifier', nn.Conv2d(8, 3, 1))",  # model surgery
+])
+def test_scan_leaves_ordinary_pytorch_alone(ref, source):
+    notebook = copy.deepcopy(ref.release)
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    assert grading.tamper_findings(notebook, ref) == []
+
+
 @pytest.mark.parametrize("unit", COURSE.units())
 def test_scan_leaves_every_solution_alone(unit):
     notebook = nbformat.read(str(COURSE.source_notebook(unit)), as_version=4)
     release = nbformat.read(str(COURSE.release_notebook(unit)), as_version=4)
-    assert grading.tamper_findings(notebook, grading.Reference(unit, release, {}, {})) == []
+    # as in grading: locked cells (test cells with their hidden tests) come from the gradebook
+    locked = {c.metadata["nbgrader"]["grade_id"]: c.source for c in notebook.cells
+              if c.metadata.get("nbgrader", {}).get("locked")}
+    assert grading.tamper_findings(notebook, grading.Reference(unit, release, locked, {})) == []
 
 
 def test_score_follows_nbgrader_rules_and_the_tripwire(ref):

@@ -236,15 +236,17 @@ TAMPER_ATTRS = {
     "settrace", "setprofile", "addaudithook", "_getframe", "f_back", "f_globals", "f_locals", "f_builtins",
     "tb_frame", "gi_frame", "cr_frame", "__builtins__", "__subclasses__", "__globals__", "__code__",
     "__closure__", "__dict__", "__getattribute__", "__setattr__", "co_code", "displayhook", "excepthook",
-    "meta_path", "path_hooks", "modules", "_ip", "history_manager",
-}
+    "meta_path", "path_hooks", "_ip", "history_manager",
+}  # not "modules": nn.Module.modules() is everyday PyTorch, and sys.modules needs `import sys` (flagged)
 # Process control (subprocess, os.fork, os._exit, signals, sockets) is not listed: the sandbox
 # contains it. These reach into the interpreter that runs the tests.
 TAMPER_MODULES = {
     "builtins", "ctypes", "gc", "importlib", "IPython", "pickle", "marshal", "types", "code", "codeop",
     "inspect", "sys", "dill", "cloudpickle",
 }
-TAMPER_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars", "setattr", "delattr",
+# setattr / delattr only count on a module (setattr(torch, ...)); on a model they are model surgery.
+MODULE_SETTERS = {"setattr", "delattr"}
+TAMPER_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "get_ipython", "In", "Out", "_ih", "_oh", "_i", "_ii", "_iii"}
 MODULE_NAMES = {"np", "numpy", "torch", "F", "nn", "segkit", "metrics", "math", "plt", "matplotlib", "builtins"}
 
@@ -279,6 +281,12 @@ def tamper_findings(notebook: nbformat.NotebookNode, ref: Reference) -> list[str
                 findings.append(f"cell {name}: uses .{node.attr}")
             elif isinstance(node, ast.Name) and (node.id in TAMPER_CALLS or node.id == "__builtins__"):
                 findings.append(f"cell {name}: uses {node.id}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MODULE_SETTERS:
+                base = node.args[0] if node.args else None
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if not isinstance(base, ast.Name) or base.id in imported:
+                    findings.append(f"cell {name}: uses {node.func.id} on {ast.unparse(node.args[0]) if node.args else '?'}")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and (
                     len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)):
                 findings.append(f"cell {name}: getattr with a computed name")
