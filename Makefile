@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # is tried again next time.
 SAMPLES := datasets/cache/real/.fetched
 PORT ?= 8888
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=40
 # Jupyter refuses to run as root unless told to (containers, Colab-like VMs).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # make lab reads .jupyter/self-study first: it turns off the nbgrader panels a self-study learner
