@@ -178,3 +178,14 @@ def test_check_private_accepts_other_hidden_tests_and_refuses_the_public_ones(tm
         nbformat.write(notebook, str(path))
     assert check_private(COURSE, tmp_path / "good") == []
     assert any("are the public ones" in p for p in check_private(COURSE, tmp_path / "same"))
+
+
+def test_read_only_paths_under_tmp_survive_the_private_tmp(tmp_path):
+    """A course cloned under /tmp (as CI may do) must stay visible once the sandbox mounts its own /tmp."""
+    from segkit.course.sandbox import Limits, Mode, confine
+
+    script = confine(["true"], workdir=tmp_path, root=tmp_path / "root", env={}, limits=Limits(), uid=65534,
+                     mode=Mode("root"))[-1]
+    private_tmp = script.find(f"tmpfs {tmp_path / 'root'}/tmp")
+    first_bind = script.index("mount --rbind")
+    assert 0 <= private_tmp < first_bind, "the private /tmp must be mounted before the read-only binds"

@@ -144,13 +144,8 @@ def confine(
         if not writable:
             lines.append(f"mount -o remount,bind,ro {target}")
 
-    for d in SYSTEM_DIRS:
-        if os.path.islink(d):
-            lines.append(f"ln -s {q(os.readlink(d))} {q(f'{root}{d}')}")
-        elif os.path.isdir(d):
-            bind(d)
-    for p in readonly_paths():
-        bind(str(p))
+    # The private /tmp first: a course cloned under /tmp (as CI may do) is then bound on top of it
+    # rather than hidden by it.
     lines += [
         f"mkdir -p {r}/dev {r}/proc {r}/tmp {r}/dev/shm",
         f"mount -t proc -o nosuid,nodev,noexec proc {r}/proc",
@@ -158,6 +153,13 @@ def confine(
         f"mount -t tmpfs -o nosuid,nodev,mode=1777,size={limits.tmp_mb}m tmpfs {r}/dev/shm",
         f"ln -s /proc/self/fd {r}/dev/fd",
     ]
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            lines.append(f"ln -s {q(os.readlink(d))} {q(f'{root}{d}')}")
+        elif os.path.isdir(d):
+            bind(d)
+    for p in readonly_paths():
+        bind(str(p))
     for dev in DEVICES:
         lines.append(f"touch {r}/dev/{dev} && mount --bind /dev/{dev} {r}/dev/{dev}")
     bind(str(workdir), writable=True)
