@@ -259,6 +259,9 @@ def _gradebook_rows(db: Path, bystander: str) -> tuple:
     return sources, rows
 
 
+UID_BASE = 300000  # SEGKIT_SANDBOX_UID_BASE for this module's run: other tests' sandboxes use 100000+
+
+
 def _sandbox_processes() -> list[str]:
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -266,7 +269,7 @@ def _sandbox_processes() -> list[str]:
             uid = int(next(line for line in status.read_text().splitlines() if line.startswith("Uid:")).split()[1])
         except (OSError, StopIteration, ValueError):
             continue
-        if 100000 <= uid < 200000:
+        if UID_BASE <= uid < UID_BASE + 100000:  # this run's sandboxes only, not a concurrent test's
             found.append(f"{status.parent.name} uid {uid}")
     return found
 
@@ -295,8 +298,10 @@ def graded(tmp_path_factory):
     start = time.perf_counter()
     try:
         limits = grading.Limits(cell_timeout=20, wall_seconds=400)
+        os.environ["SEGKIT_SANDBOX_UID_BASE"] = str(UID_BASE)
         outcomes = grading.grade_class(course, UNIT, paths, jobs=2, limits=limits, progress=False)
     finally:
+        os.environ.pop("SEGKIT_SANDBOX_UID_BASE", None)
         os.environ.pop("PYTHONWARNINGS") if old_env is None else os.environ.__setitem__("PYTHONWARNINGS", old_env)
     seconds = time.perf_counter() - start
     processes = _sandbox_processes()

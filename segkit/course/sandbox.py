@@ -144,6 +144,10 @@ def confine(
         if not writable:
             lines.append(f"mount -o remount,bind,ro {target}")
 
+    # Loopback only, inside the sandbox's own network namespace (torchrun's rendezvous needs it);
+    # nothing outside is reachable.
+    ip = shutil.which("ip") or "/usr/sbin/ip"
+    lines.append(f"{q(ip)} link set lo up 2>/dev/null || true")
     # The private /tmp first: a course cloned under /tmp (as CI may do) is then bound on top of it
     # rather than hidden by it.
     lines += [
