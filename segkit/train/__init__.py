@@ -2,11 +2,12 @@
 
 Read in this order: ``loop`` (fit, evaluate), ``schedules`` (poly, cosine), ``checkpoint``
 (save / resume exactly), ``distributed`` (torchrun helpers), ``cli`` (``python -m segkit.train``),
-``export`` (publish a trained model to the zoo).
+``export`` (publish a trained model to the zoo), ``budget`` (train for a time, not a step count).
 Built in lessons/02-workflow and lessons/07-training-in-practice.
 """
 from __future__ import annotations
 
+from segkit.train.budget import TimeBudget
 from segkit.train.checkpoint import load_checkpoint, save_checkpoint
 from segkit.train.cli import main
 from segkit.train.loop import EarlyStopping, evaluate, fit, split_batch
@@ -17,6 +18,7 @@ __all__ = [
     "evaluate",
     "split_batch",
     "EarlyStopping",
+    "TimeBudget",
     "make_scheduler",
     "poly_factor",
     "cosine_factor",

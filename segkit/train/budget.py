@@ -1,0 +1,60 @@
+"""A wall-clock training budget: train "for 60 seconds" instead of "for 5 epochs".
+
+A step count means different amounts of work on a laptop, a busy grader and a GPU; a time budget
+is what a deadline, a leaderboard or an on-device training job really gives you. Use it as a loop
+condition, and its ``fraction`` as the progress of a schedule that must end when the time does::
+
+    budget = TimeBudget(60)
+    while not budget.expired:
+        lr = base_lr * poly_factor_of(budget.fraction)
+        ...one step...
+
+Built in lessons/12-capstone.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+
+class TimeBudget:
+    """``seconds`` of wall-clock time, counted from construction (or :meth:`restart`).
+
+    Args:
+        seconds: the budget, a positive finite number.
+        clock: a monotonic clock in seconds (default ``time.perf_counter``; tests pass a fake one).
+
+    Attributes are read live: ``elapsed`` (seconds since the start), ``remaining`` (never
+    negative), ``fraction`` (``elapsed / seconds`` clipped to ``[0, 1]``) and ``expired``.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
+            raise ValueError(f"seconds must be a positive finite number, got {seconds!r}")
+        self.seconds = float(seconds)
+        self._clock = clock
+        self.start = clock()
+
+    def restart(self) -> None:
+        """Start counting again from now."""
+        self.start = self._clock()
+
+    @property
+    def elapsed(self) -> float:
+        return self._clock() - self.start
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.seconds - self.elapsed)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, max(0.0, self.elapsed / self.seconds))
+
+    @property
+    def expired(self) -> bool:
+        return self.elapsed >= self.seconds
+
+    def __repr__(self) -> str:
+        return f"TimeBudget({self.seconds:g} s, {self.elapsed:.1f} s used)"
