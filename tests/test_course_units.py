@@ -1,7 +1,8 @@
 """Every unit of the course, discovered from solutions/: a new unit needs no edit here.
 
 For each unit: lessons/ is in sync with solutions/, the solution notebook runs top to bottom
-without an error and earns full marks, and the untouched student notebook earns nothing.
+without an error and earns full marks (a test cell tagged ``stretch``, the capstone's top tier, is
+beyond the reference solution and may be missed), and the untouched student notebook earns nothing.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from segkit.course.check import check_course, describe
 from segkit.course.config import Course
+from segkit.course.notebook import is_stretch, read
 from segkit.course.release import stale_units
 from segkit.course.submit import FULL_MARKS, submit
 
@@ -38,7 +40,9 @@ def test_solution_runs_and_scores_full_marks(unit, tmp_path, record_property):
     record_property("notebook_seconds", result.seconds)
     assert not result.failure, result.failure
     assert not result.errors, f"cells raised errors: {result.errors}"
-    assert result.exit_code == FULL_MARKS, result.table()
+    stretch = {c.id for c in read(COURSE.source_notebook(unit)).cells if is_stretch(c)}
+    missed = {s.grade_id for s in result.scores if s.points < s.max_points}
+    assert result.exit_code == FULL_MARKS or missed <= stretch, result.table()
     assert len(result.scores) >= 1
 
 

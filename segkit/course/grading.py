@@ -15,7 +15,13 @@ The trusted parent (this module, run by the instructor or by ``submit``)
    IPython kernel confined by :mod:`segkit.course.sandbox` in a throwaway folder holding only the
    released unit and this notebook. Per-cell timeouts come from the released notebook (tags
    ``timeout-NNN``), capped; a timeout or a kernel death costs that cell only: the kernel is killed
-   and a fresh one replays the earlier non-test cells and continues with the next cell;
+   and a fresh one replays the earlier non-test cells and continues with the next cell. A test
+   cell tagged ``budget-NNN`` is a **hand-in** (the capstone's): the cells before it, test cells
+   excepted, may use NNN CPU seconds in total, as this parent measures them from ``/proc`` (the
+   kernel's whole process tree and all its threads, so more threads or a busier machine buy
+   nothing; wall time where there is no ``/proc``). Over budget, the hand-in and the graded cells
+   after it, up to the next answer cell, are not run and score 0; the learner's own cells in that
+   stretch never run, so no learner code runs between the hand-in and its scores;
 4. adds a **tripwire** to every test cell: a failing check with a random nonce at its end, which must
    fail exactly so; a test cell that ends without it was rewritten in the kernel (assert stripping,
    cells turned into ``pass``): needs review;
@@ -46,7 +52,7 @@ import nbformat
 
 from segkit.course.config import Course, CourseError
 from segkit.course.nbgrader_settings import DEFAULT_CELL_TIMEOUT, QUIET_KERNEL_ENV
-from segkit.course.notebook import timeout_from_tags
+from segkit.course.notebook import budget_from_tags, timeout_from_tags
 from segkit.course.sandbox import Limits, Mode, confine, data_paths, detect
 
 MAX_KERNEL_DEATHS = 3
@@ -248,6 +254,7 @@ TAMPER_MODULES = {
 MODULE_SETTERS = {"setattr", "delattr"}
 TAMPER_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "get_ipython", "In", "Out", "_ih", "_oh", "_i", "_ii", "_iii"}
+MAX_BUDGET_CELL_CHARS = 20_000  # in a unit with a hand-in budget, a longer learner cell needs review
 MODULE_NAMES = {"np", "numpy", "torch", "F", "nn", "segkit", "metrics", "math", "plt", "matplotlib", "builtins"}
 
 
@@ -259,10 +266,14 @@ def tamper_findings(notebook: nbformat.NotebookNode, ref: Reference) -> list[str
     released = {c.source.strip() for c in ref.release.cells if c.cell_type == "code"}
     released |= {s.strip() for s in ref.locked_sources.values()}
     findings: list[str] = []
+    budgeted = _Budget.of(ref) is not None
     for cell in notebook.cells:
         if cell.cell_type != "code" or cell.source.strip() in released:
             continue
         name = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id")
+        if budgeted and len(cell.source) > MAX_BUDGET_CELL_CHARS:
+            # weights trained elsewhere can ride in as text (base64): a hand-in under a budget has no use for it
+            findings.append(f"cell {name}: {len(cell.source) // 1000} kB of source (data or weights pasted into the notebook?)")
         try:
             tree = ast.parse(TransformerManager().transform_cell(cell.source))
         except (SyntaxError, ValueError):
@@ -315,6 +326,83 @@ def cell_timeout(cell: nbformat.NotebookNode, ref: Reference, limits: Limits) ->
             tags = ref_cell.metadata.get("tags", [])
             break
     return min(timeout_from_tags(tags) or DEFAULT_CELL_TIMEOUT, limits.cell_timeout)
+
+
+@dataclass
+class _Budget:
+    """The hand-in budget of a unit (a released test cell tagged ``budget-NNN``), and its spending."""
+
+    hand_in: str  # grade id of the hand-in cell
+    seconds: int
+    released: frozenset[str]  # stripped sources of the released ordinary code cells
+    answers: frozenset[str]  # grade ids of answer cells
+    tests: frozenset[str]  # grade ids of graded cells (they never spend budget)
+    spent: float = 0.0
+    state: str = "before"  # "before" the hand-in, "block" (hand-in to the next answer cell), "after"
+
+    @classmethod
+    def of(cls, ref: "Reference") -> "_Budget | None":
+        for cell in ref.release.cells:
+            seconds = budget_from_tags(cell.metadata.get("tags", []))
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if seconds is not None and gid in ref.points:
+                released = frozenset(c.source.strip() for c in ref.release.cells
+                                     if c.cell_type == "code" and not c.metadata.get("nbgrader"))
+                answers = frozenset(c.metadata["nbgrader"]["grade_id"] for c in ref.release.cells
+                                    if c.metadata.get("nbgrader", {}).get("solution"))
+                return cls(gid, seconds, released, answers, frozenset(ref.points))
+        return None
+
+    def counts(self, cell) -> bool:
+        """Does running ``cell`` spend budget? Every cell does but the test cells."""
+        return cell.metadata.get("nbgrader", {}).get("grade_id") not in self.tests
+
+    def learners(self, cell) -> bool:
+        """Is ``cell`` the learner's: an answer cell, or a cell added or edited?"""
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in self.answers:
+            return True
+        return not gid and cell.source.strip() not in self.released
+
+    def over(self) -> bool:
+        return self.spent > self.seconds
+
+    def message(self) -> str:
+        return (f"the notebook used {self.spent:.1f} CPU seconds before the hand-in ({self.hand_in}); "
+                f"the budget is {self.seconds} s")
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system, every thread, reaped children included) used so far by process
+    ``pid`` and all its live descendants; None where there is no ``/proc``."""
+    from segkit.course.sandbox import processes
+
+    table = processes()
+    if table is None or pid not in table:
+        return None
+    children: dict[int, list[int]] = {}
+    for info in table.values():
+        children.setdefault(info.ppid, []).append(info.pid)
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        total += table[current].cpu_seconds
+        stack.extend(children.get(current, []))
+    return total
+
+
+def _timed_run(kernel, cell, index: int, timeout: int, budget: "_Budget | None") -> None:
+    """``kernel.run``; before the hand-in, the CPU time it took (the kernel's whole process tree,
+    all threads; wall time where /proc is missing) is added to the budget."""
+    counting = budget is not None and budget.state == "before" and budget.counts(cell)
+    pid = kernel.pid
+    cpu, wall = (tree_cpu_seconds(pid) if counting and pid else None), time.monotonic()
+    try:
+        kernel.run(cell, index, timeout)
+    finally:
+        if counting:
+            after = tree_cpu_seconds(pid) if cpu is not None else None
+            budget.spent += (after - cpu) if after is not None else (time.monotonic() - wall)
 
 
 def kernel_env(course_pythonpath: str, home: str = "/tmp/home") -> dict[str, str]:
@@ -388,6 +476,12 @@ class _Kernel:
             self.close()
             raise
 
+    @property
+    def pid(self) -> int | None:
+        """The process the sandbox (or the bare kernel) runs as, seen from this side."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(proc, "pid", None)
+
     def run(self, cell, index: int, timeout: int):
         self.client.timeout = timeout
         return self.client.execute_cell(cell, index)
@@ -445,12 +539,30 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
         done_ok: list[int] = []  # non-test cells that ran without killing the kernel, replayed after a restart
         deaths = 0
         index = 0
+        budget = _Budget.of(ref)
         try:
             while index < len(run.cells):
                 cell = run.cells[index]
                 if cell.cell_type != "code":
                     index += 1
                     continue
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if budget is not None:
+                    if budget.state == "before" and gid == budget.hand_in:
+                        budget.state = "block"
+                        events.append(f"budget: {budget.message()}" if budget.over() else
+                                      f"budget: the notebook used {budget.spent:.1f} of {budget.seconds} CPU seconds before the hand-in")
+                    elif budget.state == "block" and gid in budget.answers:
+                        budget.state = "after"
+                    if budget.state == "block" and (budget.over() and gid in ref.points):
+                        _fail(cell, "BudgetExceeded", f"not run: {budget.message()}")
+                        index += 1
+                        continue
+                    if budget.state == "block" and budget.learners(cell):
+                        _fail(cell, "NotRun", f"not run in grading: your cells between the hand-in ({budget.hand_in}) "
+                                              "and the next exercise do not run, so nothing changes the hand-in")
+                        index += 1
+                        continue
                 if time.monotonic() > deadline:
                     _fail(cell, "WallClockLimit", f"not run: the submission used its {limits.wall_seconds} s")
                     index += 1
@@ -463,12 +575,12 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
                     for k in done_ok:  # a fresh kernel after a death: rebuild the learner's state
                         replay = copy.deepcopy(run.cells[k])
                         try:
-                            kernel.run(replay, k, cell_timeout(replay, ref, limits))
+                            _timed_run(kernel, replay, k, cell_timeout(replay, ref, limits), budget)
                         except (CellTimeoutError, DeadKernelError):
                             break
                 timeout = cell_timeout(cell, ref, limits)
                 try:
-                    kernel.run(cell, index, timeout)
+                    _timed_run(kernel, cell, index, timeout, budget)
                     if cell.metadata.get("nbgrader", {}).get("grade_id") not in ref.points:
                         done_ok.append(index)
                 except (CellTimeoutError, DeadKernelError, RuntimeError) as err:

@@ -134,10 +134,29 @@ def write(notebook: nbformat.NotebookNode, path: str | Path) -> Path:
     return path
 
 
-def timeout_from_tags(tags: Iterable[str]) -> int | None:
-    """Seconds from a ``timeout-NNN`` tag, or None."""
+def seconds_from_tags(tags: Iterable[str], kind: str) -> int | None:
+    """Seconds from a ``KIND-NNN`` tag (``timeout-300``, ``budget-80``), or None."""
     for tag in tags:
-        match = re.fullmatch(r"timeout-(\d+)", tag)
+        match = re.fullmatch(rf"{re.escape(kind)}-(\d+)", tag)
         if match:
             return int(match[1])
     return None
+
+
+def timeout_from_tags(tags: Iterable[str]) -> int | None:
+    """Seconds from a ``timeout-NNN`` tag (a cell's grading timeout), or None."""
+    return seconds_from_tags(tags, "timeout")
+
+
+STRETCH_TAG = "stretch"  # a test cell the reference solution is not expected to pass (the capstone's top tier)
+
+
+def is_stretch(cell: nbformat.NotebookNode) -> bool:
+    """A test cell tagged ``stretch``: beyond the reference solution, for learners who beat it."""
+    return STRETCH_TAG in cell.metadata.get("tags", [])
+
+
+def budget_from_tags(tags: Iterable[str]) -> int | None:
+    """Seconds from a ``budget-NNN`` tag, or None. On a test cell (a hand-in) it caps the time the
+    learner's own cells may run before it, measured by the grader (see segkit.course.grading)."""
+    return seconds_from_tags(tags, "budget")

@@ -189,3 +189,35 @@ def confine(
         flags = ["--user", "--map-root-user", *flags]
     # --pdeathsig: if the grader itself dies, `unshare` and with it the whole sandbox go too.
     return ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *flags, "--", "/bin/sh", "-c", "\n".join(lines)]
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """One line of ``/proc/PID/stat``, the fields the grader needs."""
+
+    pid: int
+    ppid: int
+    name: str
+    state: str  # "R", "S", ... "Z" (exited, not yet reaped)
+    cpu_seconds: float  # utime + stime + cutime + cstime: its threads and its reaped children
+
+
+def processes() -> dict[int, ProcessInfo] | None:
+    """Every process visible in ``/proc`` (``None`` where there is no ``/proc``, e.g. macOS)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # it ended meanwhile
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()  # fields 3.. of proc(5): state, ppid, ...
+        pid = int(entry.name)
+        table[pid] = ProcessInfo(pid, int(fields[1]), name, fields[0], sum(int(f) for f in fields[11:15]) / ticks)
+    return table

@@ -72,6 +72,7 @@ from traitlets.config import Config
 
 from segkit.course.config import Course, CourseError
 from segkit.course.nbgrader_settings import QUIET_KERNEL_ENV, configure
+from segkit.course.notebook import is_stretch
 
 WRONG_ANSWERS_FILE = "wrong_answers.py"
 WRONG_ANSWER_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -141,14 +142,15 @@ def _is_test(cell: NotebookNode) -> bool:
 
 
 def default_tests(notebook: NotebookNode, answer_id: str) -> tuple[str, ...]:
-    """Graded test cells after the answer cell ``answer_id``, up to the next answer cell."""
+    """Graded test cells after the answer cell ``answer_id``, up to the next answer cell, except
+    ``stretch`` cells (beyond the solution, so they cannot tell a wrong answer from it)."""
     ids = [c.get("id") for c in notebook.cells]
     start = ids.index(answer_id)
     tests = []
     for cell in notebook.cells[start + 1:]:
         if _is_answer(cell):
             break
-        if _is_test(cell):
+        if _is_test(cell) and not is_stretch(cell):
             tests.append(cell.get("id"))
     return tuple(tests)
 
@@ -183,6 +185,8 @@ def structure_problems(notebook: NotebookNode, answers: Iterable[WrongAnswer]) -
                 problems.append((wa.id, f"test cell {test!r} is not in the notebook"))
             elif not _is_test(cells[test][1]):
                 problems.append((wa.id, f"cell {test!r} is not a graded test cell"))
+            elif is_stretch(cells[test][1]):
+                problems.append((wa.id, f"cell {test!r} is a stretch cell, which the solution may miss too"))
             elif cells[test][0] < index:
                 problems.append((wa.id, f"test cell {test!r} comes before its answer cell {wa.cell!r}"))
     return problems
@@ -393,7 +397,7 @@ def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAns
                     if cell.cell_type != "code":
                         continue
                     ran = execute(i)
-                    if _is_test(ran):
+                    if _is_test(ran) and not is_stretch(ran):
                         points, max_points, message = _score(ran)
                         if points < max_points:
                             report.failure = (f"the solution notebook itself loses points in {ran.get('id')!r} "

@@ -1,0 +1,105 @@
+"""The hand-in budget (a test cell tagged ``budget-NNN``), enforced by the trusted parent.
+
+A synthetic unit, run through ``grading.execute`` in a real (confined where possible) kernel:
+the cells before the hand-in spend CPU seconds, the grader adds them up (the kernel's whole
+process tree, threads included), and over budget the hand-in block scores 0 while the rest of
+the notebook is graded as usual.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import segkit
+from segkit.course import grading
+from segkit.course import notebook as nb
+from segkit.course.sandbox import Limits
+
+pytestmark = pytest.mark.slow
+
+BURN = "import time\n_t = time.process_time()\nwhile time.process_time() - _t < {seconds}:\n    pass\n"
+CHILD_BURN = (
+    "import subprocess, sys\n"
+    "subprocess.run([sys.executable, '-c', 'import time\\nt = time.process_time()\\n"
+    "while time.process_time() - t < {seconds}:\\n    pass'], check=True)\n"
+)
+
+
+def _unit(budget: int):
+    """Release and source of a unit: setup (released), answer `train`, hand-in (budget), a tier,
+    answer `report`, its test."""
+    cells = [
+        nb.code("import time\nRELEASED = True", id="setup"),
+        nb.answer("### BEGIN SOLUTION\nmodel = 1\n### END SOLUTION", id="train"),
+        nb.tests("assert model == 1", id="test_handin", points=2, tags=[f"budget-{budget}"]),
+        nb.tests("assert model == 1", id="test_tier", points=1),
+        nb.answer("### BEGIN SOLUTION\nreport = 2\n### END SOLUTION", id="report"),
+        nb.tests("assert report == 2", id="test_report", points=1),
+    ]
+    source = nb.new_notebook(cells)
+    release = nbformat.from_dict(nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells]))
+    release.metadata = source.metadata
+    locked = {c.id: c.source for c in cells if c.metadata.get("nbgrader", {}).get("locked")}
+    points = {c.id: float(c.metadata["nbgrader"]["points"]) for c in cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return grading.Reference("budget-unit", release, locked, points)
+
+
+def _grade(ref, cells_before_handin: list[str], tmp_path: Path, extra_after_handin: str | None = None):
+    submission = nbformat.from_dict(ref.release)
+    cells = list(submission.cells)
+    train = next(i for i, c in enumerate(cells) if c.get("id") == "train")
+    for k, source in enumerate(cells_before_handin):
+        cells.insert(train + 1 + k, nbformat.v4.new_code_cell(source))
+    if extra_after_handin is not None:
+        handin = next(i for i, c in enumerate(cells) if c.get("id") == "test_handin")
+        cells.insert(handin + 1, nbformat.v4.new_code_cell(extra_after_handin))
+    submission.cells = cells
+    notebook, _ = grading.assemble(submission, ref)
+    unit_dir = tmp_path / "unit"
+    unit_dir.mkdir(exist_ok=True)
+    pythonpath = str(Path(segkit.__file__).resolve().parent.parent)
+    executed, nonces, events = grading.execute(notebook, ref, unit_dir, Limits(), grading.detect(), pythonpath)
+    scores, _ = grading.score(executed, ref, nonces)
+    return {s.grade_id: (s.points, s.message) for s in scores}, events, executed
+
+
+def test_within_budget_everything_is_graded_and_the_spending_is_reported(tmp_path):
+    scores, events, _ = _grade(_unit(budget=30), [BURN.format(seconds=1.0)], tmp_path)
+    assert {k: v[0] for k, v in scores.items()} == {"test_handin": 2, "test_tier": 1, "test_report": 1}
+    spent = [e for e in events if e.startswith("budget:")]
+    assert spent and "of 30 CPU seconds" in spent[0]
+    assert float(spent[0].split("used ")[1].split(" of")[0]) >= 1.0
+
+
+def test_over_budget_the_hand_in_block_scores_zero_and_the_rest_is_graded(tmp_path):
+    scores, events, executed = _grade(_unit(budget=1), [BURN.format(seconds=0.8), BURN.format(seconds=0.8)], tmp_path)
+    assert scores["test_handin"][0] == 0 and scores["test_tier"][0] == 0
+    assert "BudgetExceeded" in scores["test_handin"][1] and "the budget is 1 s" in scores["test_handin"][1]
+    assert scores["test_report"][0] == 1, "cells after the hand-in block are graded as usual"
+    assert any("the budget is 1 s" in e for e in events)
+
+
+def test_work_done_in_a_child_process_is_counted_too(tmp_path):
+    """The kernel itself idles while a child process burns 1.5 CPU seconds: over a 1 s budget."""
+    if grading.tree_cpu_seconds(1) is None:
+        pytest.skip("no /proc: the grader falls back to wall time")
+    scores, events, _ = _grade(_unit(budget=1), [CHILD_BURN.format(seconds=1.5)], tmp_path)
+    assert scores["test_handin"][0] == 0, events
+
+
+def test_learner_cells_between_hand_in_and_next_exercise_do_not_run(tmp_path):
+    scores, _, executed = _grade(_unit(budget=30), [], tmp_path, extra_after_handin="model = 'changed after the hand-in'")
+    skipped = [c for c in executed.cells if c.cell_type == "code" and "changed after" in c.source]
+    assert skipped and skipped[0].outputs[-1].ename == "NotRun"
+    assert scores["test_tier"][0] == 1, "the tier sees the handed-in model, not the later change"
+
+
+def test_only_the_released_notebook_can_set_a_budget(tmp_path):
+    ref = _unit(budget=30)
+    assert grading._Budget.of(ref).seconds == 30
+    plain = _unit(budget=30)
+    for cell in plain.release.cells:
+        cell.metadata.pop("tags", None)
+    assert grading._Budget.of(plain) is None
