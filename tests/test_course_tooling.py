@@ -198,6 +198,20 @@ def test_check_grade_ids_and_points(course):
     assert "graded cell has no points (got 0)" in messages
 
 
+def test_check_grading_tags_belong_on_test_cells(course):
+    def tag(notebook):
+        _cell(notebook, "setup").metadata["tags"] = ["stretch"]
+        _cell(notebook, "test_double").metadata["tags"] = ["budget-30"]
+        _cell(notebook, "test_count_pixels").metadata["tags"] = ["budget-40"]
+        _cell(notebook, "title").metadata["tags"] = ["budget-5"]
+
+    _edit(course.source_notebook(UNIT), tag)
+    messages = _messages(course, sync=False)
+    assert "the stretch tag belongs on a test cell" in messages
+    assert "a budget-NNN tag belongs on a test cell" in messages
+    assert "more than one hand-in" in messages
+
+
 def test_cli_check_exit_codes(course, capsys):
     assert main(["--root", str(course.root), "check"]) == 0
     _edit(course.source_notebook(UNIT), lambda n: n.cells.remove(_cell(n, "setup")))

@@ -119,6 +119,27 @@ def check_source(notebook: nbformat.NotebookNode, path: str, course: Course, uni
         problems.append(Problem(path, f"cell id {dup!r} is used by more than one cell"))
     if graded == 0:
         problems.append(Problem(path, "no autograded test cell (each unit needs graded exercises)"))
+    problems += _check_grading_tags(notebook, path)
+    return problems
+
+
+def _check_grading_tags(notebook: nbformat.NotebookNode, path: str) -> list[Problem]:
+    """``budget-NNN`` (a hand-in) and ``stretch`` only mean something on a test cell; one hand-in a unit."""
+    from segkit.course.notebook import STRETCH_TAG, budget_from_tags
+
+    problems, hand_ins = [], []
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        meta = cell.metadata.get("nbgrader", {})
+        is_test = bool(meta.get("grade")) and not meta.get("solution")
+        if budget_from_tags(tags) is not None:
+            hand_ins.append(cell.get("id"))
+            if not is_test:
+                problems.append(Problem(path, "a budget-NNN tag belongs on a test cell (the hand-in)", cell.get("id")))
+        if STRETCH_TAG in tags and not is_test:
+            problems.append(Problem(path, "the stretch tag belongs on a test cell", cell.get("id")))
+    if len(hand_ins) > 1:
+        problems.append(Problem(path, f"more than one hand-in (budget-NNN tag): {', '.join(map(str, hand_ins))}"))
     return problems
 
 
