@@ -180,6 +180,25 @@ def test_check_private_accepts_other_hidden_tests_and_refuses_the_public_ones(tm
     assert any("are the public ones" in p for p in check_private(COURSE, tmp_path / "same"))
 
 
+@pytest.mark.slow
+def test_capstone_overlay_needs_only_new_seeds(tmp_path):
+    """The capstone's tier cells have no hidden tests: an overlay changes the hidden split's seed and
+    test_evaluate_miou's case seed, and nothing else."""
+    from segkit.course.private import check_private
+
+    unit = "12-capstone"
+    text = COURSE.source_notebook(unit).read_text()
+    assert "CAPSTONE_SEED = 5821" in text and "manual_seed(2)   # a private" in text
+    for name, replaced in (("both", text.replace("CAPSTONE_SEED = 5821", "CAPSTONE_SEED = 1234").replace(
+                               "manual_seed(2)   # a private", "manual_seed(9)   # a private")),
+                           ("seed-only", text.replace("CAPSTONE_SEED = 5821", "CAPSTONE_SEED = 1234"))):
+        path = tmp_path / name / "solutions" / unit / f"{unit}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(replaced)
+    assert check_private(COURSE, tmp_path / "both") == []
+    assert any("test_evaluate_miou are the public ones" in p for p in check_private(COURSE, tmp_path / "seed-only"))
+
+
 def test_read_only_paths_under_tmp_survive_the_private_tmp(tmp_path):
     """A course cloned under /tmp (as CI may do) must stay visible once the sandbox mounts its own /tmp."""
     from segkit.course.sandbox import Limits, Mode, confine

@@ -1,0 +1,258 @@
+"""The capstone's hand-in: check the learner's model, then score it on the public or a hidden split.
+
+The capstone (lessons/12-capstone) asks for the best ``street`` model a learner can train in a
+fixed CPU budget. Its test cells call :func:`check_handin` twice: once on the public frozen split
+(what the learner sees locally) and, in the hidden tests, on a split drawn with a seed that only
+the hidden tests know. The result, a :class:`HandIn`, is what the tier cells compare with their
+thresholds.
+
+What is checked before scoring (each failure raises ``ValueError`` with what to change):
+
+- the model is an ``nn.Module`` mapping ``(N, 3, 96, 128)`` float images in [0, 1] to finite
+  ``(N, 8, 96, 128)`` logits;
+- no learner code is still running beside the test (a thread executing notebook code, or a child
+  process of the kernel): work in the background would go on training after the budget;
+- its weights are not segkit's zoo models (the capstone is trained from scratch in the budget).
+
+Scoring runs on a deep copy in eval mode, so nothing done to ``model`` afterwards changes it.
+Images are scored one at a time, and those same passes are timed: latency is their median, for
+one 96x128 image on one CPU thread (or the model's GPU), given relative to a reference model timed
+in the same call, so the ceiling means the same on a fast
+laptop and a busy grader. The budget itself is enforced by the grader, not here: see the
+``budget-NNN`` tag in :mod:`segkit.course.grading`.
+
+Built for lessons/12-capstone.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from segkit import metrics
+
+DATASET = "street"
+IMAGE_SIZE = (96, 128)  # the frozen split's size, and the hidden split's
+NUM_CLASSES = 8
+PUBLIC_SEED = 0  # the frozen split is split "test" drawn with seed 0: never a hidden seed
+REFERENCE_MODEL = {"name": "unet", "base_channels": 16, "depth": 3}  # the latency yardstick
+ZOO_SIMILARITY = 0.9  # |cosine| above which a weight tensor counts as a zoo tensor
+_CELL_FILE = re.compile(r"(ipykernel_\d+[/\\]\d+\.py$)|(^<ipython-input-)|(^<cell line)")
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """Scores of a handed-in model on one split.
+
+    Attributes:
+        split: ``"public"`` (the frozen split everyone can see) or ``"hidden"``.
+        images: number of images scored.
+        miou: dataset-level mean IoU over the classes present (one confusion matrix for the split).
+        iou: class name -> IoU (NaN for a class absent from both truth and prediction).
+        latency_ms: median milliseconds for one image.
+        reference_ms: the same for the reference model (``REFERENCE_MODEL``), timed in the same call.
+        parameters: number of parameters of the model.
+    """
+
+    split: str
+    images: int
+    miou: float
+    iou: dict[str, float]
+    latency_ms: float
+    reference_ms: float
+    parameters: int
+
+    @property
+    def latency_ratio(self) -> float:
+        """``latency_ms / reference_ms``: below 1 the model is faster than the reference."""
+        return self.latency_ms / self.reference_ms
+
+    def tier(self, thresholds: dict[str, float]) -> str | None:
+        """The highest tier whose mIoU threshold is reached (``thresholds``: name -> mIoU, ascending)."""
+        reached = [name for name, value in thresholds.items() if self.miou >= value]
+        return reached[-1] if reached else None
+
+    def shortfall(self, name: str, threshold: float) -> str:
+        """A message for a tier test: what was measured and what the tier needs."""
+        worst = min((v, k) for k, v in self.iou.items() if not math.isnan(v))
+        return (f"mIoU on the {self.split} split ({self.images} images) is {self.miou:.3f}; tier {name!r} needs "
+                f"{threshold:.2f}. Weakest class: {worst[1]} (IoU {worst[0]:.2f})")
+
+    def report(self) -> str:
+        """A few lines for the notebook: mIoU, per-class IoU, latency."""
+        per_class = "  ".join(f"{k} {v:.2f}" for k, v in self.iou.items())
+        return (f"{self.split} split, {self.images} images: mIoU {self.miou:.3f}\n  {per_class}\n"
+                f"latency {self.latency_ms:.1f} ms per image = {self.latency_ratio:.2f} x the reference "
+                f"U-Net ({self.reference_ms:.1f} ms); {self.parameters / 1e3:.0f}k parameters")
+
+
+def street_split(seed: int | None = None, count: int = 128) -> tuple[Tensor, Tensor]:
+    """Images ``(N, 3, 96, 128)`` float32 in [0, 1] and masks ``(N, 96, 128)`` int64.
+
+    ``seed=None`` gives the public frozen split (64 images, ``count`` is ignored); any other seed
+    gives ``count`` fresh ``street`` test images drawn with it, as the hidden tests do.
+
+    Raises:
+        ValueError: ``seed`` is the public split's seed, or ``count`` is not a positive int.
+    """
+    from segkit.data import load_dataset, load_frozen_split
+
+    if seed is None:
+        split = load_frozen_split(DATASET)
+    else:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed == PUBLIC_SEED:
+            raise ValueError(f"a hidden split needs an int seed other than the public split's {PUBLIC_SEED}, got {seed!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a positive int, got {count!r}")
+        split = load_dataset(DATASET, split="test", num_samples=count, image_size=IMAGE_SIZE, seed=seed)
+    pairs = [split[i] for i in range(len(split))]
+    return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+
+def background_work() -> list[str]:
+    """What learner code is running beside the caller: threads inside notebook code, and live child
+    processes of this process (Linux). An empty list means none."""
+    found = []
+    me = threading.get_ident()
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        if ident == me:
+            continue
+        while frame is not None:
+            if _CELL_FILE.search(frame.f_code.co_filename):
+                found.append(f"thread {names.get(ident, ident)!r} is running notebook code ({frame.f_code.co_name})")
+                break
+            frame = frame.f_back
+    for pid, name in _live_children(os.getpid()):
+        found.append(f"child process {pid} ({name}) is still running")
+    return found
+
+
+def _live_children(parent: int) -> list[tuple[int, str]]:
+    from segkit.course.sandbox import processes
+
+    table = processes() or {}
+    return [(p.pid, p.name) for p in table.values() if p.ppid == parent and p.state not in ("Z", "X")]
+
+
+def zoo_match(model: nn.Module) -> str | None:
+    """The name of the zoo model most of whose weights ``model`` carries (|cosine| >= 0.9 between
+    same-shaped tensors, weighted by size), or None."""
+    from segkit.inference import ZOO_DIR, build_zoo_model, read_manifest
+
+    mine: dict[tuple[int, ...], list[Tensor]] = {}
+    for t in model.state_dict().values():
+        if t.is_floating_point() and t.numel() >= 64:
+            mine.setdefault(tuple(t.shape), []).append(t.detach().flatten().float().cpu())
+    for name, entry in read_manifest().items():
+        zoo = build_zoo_model(entry, ZOO_DIR / entry["file"]).state_dict().values()
+        total = matched = 0
+        for t in zoo:
+            if not t.is_floating_point() or t.numel() < 64:
+                continue
+            total += t.numel()
+            ref = t.flatten().float()
+            if any(abs(torch.nn.functional.cosine_similarity(ref, m, dim=0)) >= ZOO_SIMILARITY for m in mine.get(tuple(t.shape), [])):
+                matched += t.numel()
+        if total and matched / total >= 0.5:
+            return name
+    return None
+
+
+def check_handin(model: nn.Module, *, seed: int | None = None, count: int = 128, threads: int = 1) -> HandIn:
+    """Check the rules (see the module docstring), then score a copy of ``model``.
+
+    Args:
+        model: the learner's model (CPU or GPU); it is not changed.
+        seed: ``None`` scores the public frozen split; an int, a hidden split drawn with it.
+        count: images in a hidden split.
+        threads: CPU threads while scoring and timing (restored afterwards).
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``.
+        ValueError: a rule is broken; the message says which and what to change.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"hand in an nn.Module (your trained network), got {type(model).__name__}")
+    busy = background_work()
+    if busy:
+        raise ValueError("stop all background work before the hand-in (it would keep training after the budget): "
+                         + "; ".join(busy))
+    source = zoo_match(model)
+    if source is not None:
+        raise ValueError(f"the model's weights are those of segkit's zoo model {source!r}: the capstone model is "
+                         "trained from scratch inside the budget (no pretrained or zoo weights)")
+    snapshot = copy.deepcopy(model).eval()
+    device = next((p.device for p in snapshot.parameters()), torch.device("cpu"))
+    images, masks = street_split(seed, count)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            logits = snapshot(images[:2].to(device))
+            expected = (2, NUM_CLASSES, *IMAGE_SIZE)
+            if not isinstance(logits, Tensor) or tuple(logits.shape) != expected or not logits.is_floating_point():
+                got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+                raise ValueError(f"the model should map images (2, 3, 96, 128) to float logits {expected} "
+                                 f"(one score per class and pixel, at input resolution), got {got}")
+            if not torch.isfinite(logits).all():
+                raise ValueError("the model's logits contain NaN or inf: training diverged (try a smaller learning rate)")
+            # One image at a time: the passes that are scored are the passes that are timed.
+            cm = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.long)
+            times = []
+            for image, mask in zip(images, masks):
+                start = _synced_clock(device)
+                pred = snapshot(image[None].to(device)).argmax(1).cpu()  # (1, H, W)
+                times.append(_synced_clock(device) - start)
+                cm += metrics.confusion_matrix(pred[0], mask, NUM_CLASSES)
+            reference = _reference_model().to(device).eval()
+            reference_ms = _latency(reference, images[:16].to(device))
+    finally:
+        torch.set_num_threads(previous)
+    from segkit.data.street import CLASSES
+
+    iou = metrics.iou_per_class(cm)
+    return HandIn(
+        split="public" if seed is None else "hidden",
+        images=len(images),
+        miou=float(metrics.mean_iou(cm)),
+        iou={name: float(v) for name, v in zip(CLASSES, iou)},
+        latency_ms=statistics.median(times) * 1000,
+        reference_ms=reference_ms,
+        parameters=sum(p.numel() for p in snapshot.parameters()),
+    )
+
+
+def _reference_model() -> nn.Module:
+    from segkit.models import build_model
+
+    config = dict(REFERENCE_MODEL)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return build_model(config.pop("name"), NUM_CLASSES, **config)
+
+
+def _synced_clock(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def _latency(model: nn.Module, images: Tensor) -> float:
+    """Median milliseconds of ``model`` on each of ``images`` ``(N, 3, H, W)``, one at a time, as
+    the handed-in model is timed."""
+    times = []
+    for image in images:
+        start = _synced_clock(image.device)
+        model(image[None])
+        times.append((_synced_clock(image.device) - start) * 1000)
+    return statistics.median(times)
