@@ -39,8 +39,9 @@ def test_solution_runs_and_scores_full_marks(unit, tmp_path, record_property):
     result = submit(COURSE, unit, COURSE.source_notebook(unit), student="solution", feedback_root=tmp_path)
     record_property("notebook_seconds", result.seconds)
     assert not result.failure, result.failure
-    assert not result.errors, f"cells raised errors: {result.errors}"
     stretch = {c.id for c in read(COURSE.source_notebook(unit)).cells if is_stretch(c)}
+    errors = {cell: error for cell, error in result.errors.items() if cell not in stretch}
+    assert not errors, f"cells raised errors: {errors}"
     missed = {s.grade_id for s in result.scores if s.points < s.max_points}
     assert result.exit_code == FULL_MARKS or missed <= stretch, result.table()
     assert len(result.scores) >= 1
