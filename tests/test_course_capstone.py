@@ -1,6 +1,8 @@
 """segkit.course.capstone: the hand-in checks and the scores, against torchmetrics."""
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -90,7 +92,7 @@ def test_the_model_is_scored_as_handed_in_and_not_changed():
 
 @pytest.mark.parametrize("model, message", [
     (nn.Conv2d(3, 8, 1, stride=8), "at input resolution"),
-    (nn.Conv2d(3, 5, 1), r"\(2, 8, 96, 128\)"),
+    (nn.Conv2d(3, 5, 1), r"\(1, 8, 96, 128\)"),
 ])
 def test_wrong_outputs_are_refused_with_what_was_expected(model, message):
     with pytest.raises(ValueError, match=message):
@@ -130,24 +132,83 @@ def test_background_work_is_found_threads_in_notebook_code_and_child_processes()
     worker.start()
     try:
         found = capstone.background_work()
-        assert any("'trainer'" in f and "notebook code" in f for f in found), found
+        assert any("'trainer'" in f and "123456.py" in f for f in found), found
         with pytest.raises(ValueError, match="background"):
             capstone.check_handin(nn.Conv2d(3, 8, 1))
     finally:
         stop.set()
         worker.join()
-    library = threading.Thread(target=time.sleep, args=(0.3,))   # library code (a data loader's thread, say) is fine
-    library.start()
+    idle = threading.Thread(target=time.sleep, args=(0.3,))   # a thread outside notebook code, torch and segkit is fine
+    idle.start()
     assert capstone.background_work() == []
-    library.join()
+    idle.join()
+    # a training loop started as a thread straight on a library function
+    model = build_model("fcn8s", 8, backbone="tiny")
+    images, masks = capstone.street_split(seed=5, count=2)
+    done = threading.Event()
+
+    def library_loop():
+        from torch.utils.data import DataLoader, TensorDataset
+
+        loader = DataLoader(TensorDataset(images, masks), batch_size=2)
+        while not done.is_set():
+            segkit_fit(model, loader, epochs=1, progress=False)
+
+    from segkit.train import fit as segkit_fit
+    trainer = threading.Thread(target=library_loop, name="fit")
+    trainer.start()
+    try:
+        time.sleep(0.5)
+        assert any("'fit'" in f for f in capstone.background_work())
+    finally:
+        done.set()
+        trainer.join()
+    # a child process, and a grandchild whose parent has exited
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    grandparent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                                    "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+                                    "print(p.pid, flush=True)\ntime.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    grandchild = int(grandparent.stdout.readline())
     try:
         if sys.platform.startswith("linux"):
-            assert any(str(child.pid) in f for f in capstone.background_work())
+            found = capstone.background_work()
+            assert any(str(child.pid) in f for f in found) and any(str(grandchild) in f for f in found), found
     finally:
-        child.kill()
-        child.wait()
+        for proc in (child, grandparent):
+            proc.kill()
+            proc.wait()
+        os.kill(grandchild, signal.SIGKILL)
+    time.sleep(0.2)
     assert capstone.background_work() == []
+
+
+class StackReader(nn.Module):
+    """A cheat: looks for the labels in its callers' local variables and returns them as logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        import traceback
+
+        for frame, _ in traceback.walk_stack(None):
+            for value in frame.f_locals.values():
+                if isinstance(value, torch.Tensor) and value.dtype == torch.int64 and value.shape[-2:] == x.shape[-2:]:
+                    labels = value if value.dim() == 2 else value[0]
+                    return F.one_hot(labels.expand(len(x), *labels.shape[-2:]), 8).permute(0, 3, 1, 2).float() + self.weight
+        return torch.zeros(len(x), 8, *x.shape[-2:]) + self.weight
+
+
+def test_labels_are_out_of_reach_while_the_model_runs():
+    handin = capstone.check_handin(StackReader(), seed=21, count=8)
+    assert handin.miou < 0.2, f"the model found labels on the stack: mIoU {handin.miou:.3f}"
+
+
+def test_float64_and_bfloat16_models_are_scored_in_their_own_dtype():
+    for dtype in (torch.float64, torch.bfloat16):
+        handin = capstone.check_handin(build_model("fcn8s", 8, backbone="tiny").to(dtype), seed=4, count=2)
+        assert 0.0 <= handin.miou <= 1.0
 
 
 # ---- graded end to end: attempts to gain tiers without a model trained in the budget -------------

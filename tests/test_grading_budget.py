@@ -89,11 +89,50 @@ def test_work_done_in_a_child_process_is_counted_too(tmp_path):
     assert scores["test_handin"][0] == 0, events
 
 
-def test_learner_cells_between_hand_in_and_next_exercise_do_not_run(tmp_path):
+def _order(executed) -> list[str]:
+    return [c.metadata.get("nbgrader", {}).get("grade_id") or c.source[:20] for c in executed.cells if c.cell_type == "code"]
+
+
+def test_no_learner_cell_runs_between_the_hand_in_and_its_scores(tmp_path):
+    """A cell the learner put right after the hand-in runs after the block, not inside it."""
     scores, _, executed = _grade(_unit(budget=30), [], tmp_path, extra_after_handin="model = 'changed after the hand-in'")
-    skipped = [c for c in executed.cells if c.cell_type == "code" and "changed after" in c.source]
-    assert skipped and skipped[0].outputs[-1].ename == "NotRun"
+    order = _order(executed)
+    changed = next(k for k, name in enumerate(order) if name.startswith("model = 'changed"))
+    assert order.index("test_tier") < changed, order
     assert scores["test_tier"][0] == 1, "the tier sees the handed-in model, not the later change"
+
+
+def test_the_block_keeps_the_release_order_whatever_the_submission_does(tmp_path):
+    """Moving the next answer cell above the tiers, or a tier above the hand-in, changes nothing."""
+    ref = _unit(budget=30)
+    submission = nbformat.from_dict(ref.release)
+    cells = {c.get("id"): c for c in submission.cells}
+    report, tier = cells["report"], cells["test_tier"]
+    report.source = "report = 2\nmodel = 'forged after the hand-in'"
+    order = [c for c in submission.cells if c.get("id") not in ("report", "test_tier")]
+    at = next(k for k, c in enumerate(order) if c.get("id") == "test_handin")
+    submission.cells = order[:at] + [tier] + order[at:at + 1] + [report] + order[at + 1:]
+    notebook, _ = grading.assemble(submission, ref)
+    ids = [c.get("id") for c in notebook.cells]
+    assert ids.index("test_handin") + 1 == ids.index("test_tier") < ids.index("report"), ids
+
+
+def test_a_hand_in_that_kills_its_kernel_scores_nothing_after_the_replay(tmp_path):
+    """The model's == kills the kernel once; the replay would make the tier pass: the block is 0."""
+    evil = (
+        "import os\n"
+        "class Model:\n"
+        "    def __eq__(self, other):\n"
+        "        if not os.path.exists('died'):\n"
+        "            open('died', 'w').close()\n"
+        "            os._exit(0)\n"
+        "        return True\n"
+        "model = Model()\n"
+    )
+    scores, events, _ = _grade(_unit(budget=30), [evil], tmp_path)
+    assert scores["test_handin"][0] == 0 and scores["test_tier"][0] == 0, (scores, events)
+    assert "did not finish" in scores["test_tier"][1]
+    assert scores["test_report"][0] == 1
 
 
 def test_only_the_released_notebook_can_set_a_budget(tmp_path):

@@ -16,12 +16,14 @@ The trusted parent (this module, run by the instructor or by ``submit``)
    released unit and this notebook. Per-cell timeouts come from the released notebook (tags
    ``timeout-NNN``), capped; a timeout or a kernel death costs that cell only: the kernel is killed
    and a fresh one replays the earlier non-test cells and continues with the next cell. A test
-   cell tagged ``budget-NNN`` is a **hand-in** (the capstone's): the cells before it, test cells
-   excepted, may use NNN CPU seconds in total, as this parent measures them from ``/proc`` (the
-   kernel's whole process tree and all its threads, so more threads or a busier machine buy
-   nothing; wall time where there is no ``/proc``). Over budget, the hand-in and the graded cells
-   after it, up to the next answer cell, are not run and score 0; the learner's own cells in that
-   stretch never run, so no learner code runs between the hand-in and its scores;
+   cell tagged ``budget-NNN`` is a **hand-in** (the capstone's): every cell up to and including it
+   (test cells too: they run learner functions) may use NNN CPU seconds in total, as this parent
+   measures them from ``/proc`` (the kernel's whole process tree and all its threads, so more
+   threads buy nothing; wall time where there is no ``/proc``). The graded cells scored from the
+   hand-in (those after it in the release, up to the next answer cell) are kept right after it in
+   the release's order, so no learner cell runs between the hand-in and its scores. Over budget,
+   or when the kernel dies or times out during the hand-in or its block, they score 0 (a fresh
+   kernel would replay the learner's cells, forged results included);
 4. adds a **tripwire** to every test cell: a failing check with a random nonce at its end, which must
    fail exactly so; a test cell that ends without it was rewritten in the kernel (assert stripping,
    cells turned into ``pass``): needs review;
@@ -208,6 +210,9 @@ def assemble(submission: nbformat.NotebookNode, ref: Reference) -> tuple[nbforma
                 break
         cells.insert(position, _from_reference(ref_cell, ref, None))
         seen.add(gid)
+    budget = _Budget.of(ref)
+    if budget is not None:
+        cells = pin_hand_in_block(cells, budget)
     notebook = nbformat.v4.new_notebook(metadata=copy.deepcopy(ref.release.metadata))
     used: set[str] = set()
     for k, cell in enumerate(cells):
@@ -330,46 +335,59 @@ def cell_timeout(cell: nbformat.NotebookNode, ref: Reference, limits: Limits) ->
 
 @dataclass
 class _Budget:
-    """The hand-in budget of a unit (a released test cell tagged ``budget-NNN``), and its spending."""
+    """The hand-in budget of a unit (a released test cell tagged ``budget-NNN``), and its spending.
+
+    Every cell up to and including the hand-in spends budget, test cells too (they run learner
+    functions). The hand-in's *block* is the graded cells that follow it in the release, up to the
+    next answer cell (the capstone's tiers); :func:`assemble` keeps them right after the hand-in,
+    in the release's order, whatever order the submission has.
+    """
 
     hand_in: str  # grade id of the hand-in cell
     seconds: int
-    released: frozenset[str]  # stripped sources of the released ordinary code cells
-    answers: frozenset[str]  # grade ids of answer cells
-    tests: frozenset[str]  # grade ids of graded cells (they never spend budget)
+    block: tuple[str, ...]  # grade ids of the graded cells scored from the hand-in's result
     spent: float = 0.0
-    state: str = "before"  # "before" the hand-in, "block" (hand-in to the next answer cell), "after"
+    state: str = "before"  # "before" the hand-in has run, "block" (its graded cells), "after"
+    failure: str = ""  # why the block scores 0 (over budget, the kernel died during the hand-in)
 
     @classmethod
     def of(cls, ref: "Reference") -> "_Budget | None":
-        for cell in ref.release.cells:
+        cells = [c for c in ref.release.cells if c.cell_type == "code"]
+        for k, cell in enumerate(cells):
             seconds = budget_from_tags(cell.metadata.get("tags", []))
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if seconds is not None and gid in ref.points:
-                released = frozenset(c.source.strip() for c in ref.release.cells
-                                     if c.cell_type == "code" and not c.metadata.get("nbgrader"))
-                answers = frozenset(c.metadata["nbgrader"]["grade_id"] for c in ref.release.cells
-                                    if c.metadata.get("nbgrader", {}).get("solution"))
-                return cls(gid, seconds, released, answers, frozenset(ref.points))
+            if seconds is None or gid not in ref.points:
+                continue
+            block = []
+            for after in cells[k + 1:]:
+                meta = after.metadata.get("nbgrader", {})
+                if meta.get("solution"):
+                    break
+                if meta.get("grade"):
+                    block.append(meta["grade_id"])
+            return cls(gid, seconds, tuple(block))
         return None
-
-    def counts(self, cell) -> bool:
-        """Does running ``cell`` spend budget? Every cell does but the test cells."""
-        return cell.metadata.get("nbgrader", {}).get("grade_id") not in self.tests
-
-    def learners(self, cell) -> bool:
-        """Is ``cell`` the learner's: an answer cell, or a cell added or edited?"""
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in self.answers:
-            return True
-        return not gid and cell.source.strip() not in self.released
 
     def over(self) -> bool:
         return self.spent > self.seconds
 
     def message(self) -> str:
-        return (f"the notebook used {self.spent:.1f} CPU seconds before the hand-in ({self.hand_in}); "
+        return (f"the notebook used {self.spent:.1f} CPU seconds up to the end of the hand-in ({self.hand_in}); "
                 f"the budget is {self.seconds} s")
+
+
+def pin_hand_in_block(cells: list, budget: _Budget) -> list:
+    """``cells`` with the hand-in's block moved right after the hand-in, in the release's order,
+    so no learner cell runs between the hand-in and its scores."""
+    def gid(cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+    block = {gid(c): c for c in cells if gid(c) in budget.block}
+    rest = [c for c in cells if gid(c) not in budget.block]
+    at = next((k for k, c in enumerate(rest) if gid(c) == budget.hand_in), None)
+    if at is None:
+        return cells
+    return rest[: at + 1] + [block[g] for g in budget.block if g in block] + rest[at + 1:]
 
 
 def tree_cpu_seconds(pid: int) -> float | None:
@@ -394,7 +412,7 @@ def tree_cpu_seconds(pid: int) -> float | None:
 def _timed_run(kernel, cell, index: int, timeout: int, budget: "_Budget | None") -> None:
     """``kernel.run``; before the hand-in, the CPU time it took (the kernel's whole process tree,
     all threads; wall time where /proc is missing) is added to the budget."""
-    counting = budget is not None and budget.state == "before" and budget.counts(cell)
+    counting = budget is not None and budget.state == "before"
     pid = kernel.pid
     cpu, wall = (tree_cpu_seconds(pid) if counting and pid else None), time.monotonic()
     try:
@@ -547,22 +565,18 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
                     index += 1
                     continue
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if budget is not None:
-                    if budget.state == "before" and gid == budget.hand_in:
-                        budget.state = "block"
-                        events.append(f"budget: {budget.message()}" if budget.over() else
-                                      f"budget: the notebook used {budget.spent:.1f} of {budget.seconds} CPU seconds before the hand-in")
-                    elif budget.state == "block" and gid in budget.answers:
-                        budget.state = "after"
-                    if budget.state == "block" and (budget.over() and gid in ref.points):
-                        _fail(cell, "BudgetExceeded", f"not run: {budget.message()}")
-                        index += 1
-                        continue
-                    if budget.state == "block" and budget.learners(cell):
-                        _fail(cell, "NotRun", f"not run in grading: your cells between the hand-in ({budget.hand_in}) "
-                                              "and the next exercise do not run, so nothing changes the hand-in")
-                        index += 1
-                        continue
+                if budget is not None and budget.state == "block" and gid not in budget.block:
+                    budget.state = "after"
+                if budget is not None and budget.failure and gid in budget.block:
+                    _fail(cell, "BudgetExceeded" if budget.over() else "NotRun", f"not run: {budget.failure}")
+                    index += 1
+                    continue
+                if budget is not None and gid == budget.hand_in and budget.state == "before" and budget.over():
+                    budget.state, budget.failure = "block", budget.message()
+                    events.append(f"budget: {budget.message()}")
+                    _fail(cell, "BudgetExceeded", f"not run: {budget.failure}")
+                    index += 1
+                    continue
                 if time.monotonic() > deadline:
                     _fail(cell, "WallClockLimit", f"not run: the submission used its {limits.wall_seconds} s")
                     index += 1
@@ -583,6 +597,14 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
                     _timed_run(kernel, cell, index, timeout, budget)
                     if cell.metadata.get("nbgrader", {}).get("grade_id") not in ref.points:
                         done_ok.append(index)
+                    if budget is not None and gid == budget.hand_in and budget.state == "before":
+                        budget.state = "block"
+                        events.append(f"budget: {budget.message()}" if budget.over() else
+                                      f"budget: the notebook used {budget.spent:.1f} of {budget.seconds} CPU seconds "
+                                      "up to the end of the hand-in")
+                        if budget.over():
+                            budget.failure = budget.message()
+                            _fail(cell, "BudgetExceeded", budget.failure)
                 except (CellTimeoutError, DeadKernelError, RuntimeError) as err:
                     timed_out = isinstance(err, CellTimeoutError)
                     over = time.monotonic() > deadline
@@ -591,6 +613,9 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
                               "the kernel died (os._exit, a crash or too much memory)")
                     _fail(cell, "CellTimeoutError" if timed_out else "DeadKernelError", reason)
                     events.append(f"cell {cell.get('id')}: {reason}")
+                    if budget is not None and (gid == budget.hand_in or budget.state == "block") and not budget.failure:
+                        # a fresh kernel would replay the learner's cells, results they forged included
+                        budget.state, budget.failure = "block", f"the hand-in ({budget.hand_in}) did not finish: {reason}"
                     deaths += 1
                     timer.cancel()
                     kernel.close()
