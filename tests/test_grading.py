@@ -195,8 +195,13 @@ def test_capstone_overlay_needs_only_new_seeds(tmp_path):
         path = tmp_path / name / "solutions" / unit / f"{unit}.ipynb"
         path.parent.mkdir(parents=True)
         path.write_text(replaced)
+    comment = text.replace("CAPSTONE_SEED = 4_406_118_027_913_577   # the hidden split", "CAPSTONE_SEED = 4_406_118_027_913_577   # changed comment")
+    path = tmp_path / "comment-only" / "solutions" / unit / f"{unit}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(comment)
     assert check_private(COURSE, tmp_path / "both") == []
     assert any("test_evaluate_miou are the public ones" in p for p in check_private(COURSE, tmp_path / "seed-only"))
+    assert any("test_handin" in p and "are the public ones" in p for p in check_private(COURSE, tmp_path / "comment-only"))
 
 
 def test_read_only_paths_under_tmp_survive_the_private_tmp(tmp_path):

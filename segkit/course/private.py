@@ -50,7 +50,13 @@ def private_reference(course: Course, unit: str, overlay: Path, scratch: Path):
 
 
 def _hidden(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    return {c.metadata["nbgrader"]["grade_id"]: "".join(HIDDEN_BLOCK.findall(c.source))
+    """Grade id -> the hidden tests' code, comments and blank lines left out (a changed comment is
+    not a private test)."""
+    def code(text: str) -> str:
+        lines = (re.sub(r"\s+#.*$|^\s*#.*$", "", line).rstrip() for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
+
+    return {c.metadata["nbgrader"]["grade_id"]: code("".join(HIDDEN_BLOCK.findall(c.source)))
             for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")}
 
 
