@@ -72,8 +72,22 @@ class CellScore:
     message: str = ""
 
 
+class ScoreTotals:
+    """``points`` and ``max_points`` summed over ``self.scores`` (a list of :class:`CellScore`)."""
+
+    scores: list[CellScore]
+
+    @property
+    def points(self) -> float:
+        return sum(s.points for s in self.scores)
+
+    @property
+    def max_points(self) -> float:
+        return sum(s.max_points for s in self.scores)
+
+
 @dataclass
-class Outcome:
+class Outcome(ScoreTotals):
     """What grading one submission gave; plain data, sent back from a worker process."""
 
     student: str
@@ -84,14 +98,6 @@ class Outcome:
     executed: dict | None = None  # the executed notebook (JSON)
     seconds: float = 0.0
     sandbox: str = ""
-
-    @property
-    def points(self) -> float:
-        return sum(s.points for s in self.scores)
-
-    @property
-    def max_points(self) -> float:
-        return sum(s.max_points for s in self.scores)
 
     @property
     def recorded_points(self) -> float:
@@ -410,7 +416,7 @@ def tree_cpu_seconds(pid: int) -> float | None:
 
 
 def _timed_run(kernel, cell, index: int, timeout: int, budget: "_Budget | None") -> None:
-    """``kernel.run``; before the hand-in, the CPU time it took (the kernel's whole process tree,
+    """``kernel.run``; up to the end of the hand-in, the CPU time it took (the kernel's whole process tree,
     all threads; wall time where /proc is missing) is added to the budget."""
     counting = budget is not None and budget.state == "before"
     pid = kernel.pid

@@ -20,6 +20,7 @@ import nbformat
 from sqlalchemy.exc import SAWarning
 
 from segkit.course.config import Course, CourseError
+from segkit.course.grading import CellScore, ScoreTotals
 from segkit.course.release import generate, make_scratch_course, nbgrader_api
 from segkit.course.workspace import default_submission
 from segkit.course.sandbox import Limits
@@ -29,32 +30,16 @@ FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
 
 
 @dataclass
-class ExerciseScore:
-    grade_id: str
-    points: float
-    max_points: float
-    message: str = ""  # the first line of the error a failing test cell raised
-
-
-@dataclass
-class SubmitResult:
+class SubmitResult(ScoreTotals):
     unit: str
     student: str
-    scores: list[ExerciseScore] = field(default_factory=list)
+    scores: list[CellScore] = field(default_factory=list)  # one per graded cell; message: its first error line
     errors: dict[str, str] = field(default_factory=dict)  # cell id -> "Error: message", any cell
     feedback: Path | None = None
     seconds: float = 0.0
     failure: str = ""  # why grading failed, if it did
     notes: list[str] = field(default_factory=list)  # sandbox mode, repairs made to the notebook
     review: list[str] = field(default_factory=list)  # why the instructor's grader would withhold the score
-
-    @property
-    def points(self) -> float:
-        return sum(s.points for s in self.scores)
-
-    @property
-    def max_points(self) -> float:
-        return sum(s.max_points for s in self.scores)
 
     @property
     def exit_code(self) -> int:
@@ -155,7 +140,7 @@ def submit(
             result.seconds = time.perf_counter() - start
             return result
         result.errors = _cell_errors(nbformat.from_dict(outcome.executed))
-        result.scores = [ExerciseScore(s.grade_id, s.points, s.max_points, s.message) for s in outcome.scores]
+        result.scores = list(outcome.scores)
         html = scratch.root / "feedback" / student / unit / f"{unit}.html"
         if html.is_file():
             result.feedback = (feedback_root or course.root / "feedback") / student / unit / f"{unit}.html"
