@@ -25,7 +25,7 @@ from segkit.course.config import BADGE_CELL_ID, Course, CourseError, setup_cell_
 from segkit.course.sandbox import Limits
 from segkit.course.release import release
 from segkit.course.scaffold import new_unit
-from segkit.course.wrong_answers import run_unit
+from segkit.course.wrong_answers import load_wrong_answers, run_unit
 from segkit.course.submit import FULL_MARKS, GRADING_FAILED, POINTS_MISSING, reattach_metadata, submit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,6 +245,18 @@ def test_check_verifies_wrong_answers(course):
     assert "test cell 'test_nope' is not in the notebook" in messages
     assert "cell 'figure' is not a graded test cell" in messages
     assert "test cell 'test_count_pixels' comes before its answer cell 'double'" in messages
+
+
+def test_a_patch_wrong_answer_is_the_solution_edited_and_fails_when_the_solution_moves_on(course):
+    _add_wrong_answers(course, [dict(cell="double", id="double-patched", description="x + 2", patch=[("2 * x", "x + 2")])])
+    (patched,) = [wa for wa in load_wrong_answers(course, UNIT) if wa.id == "double-patched"]
+    assert "return x + 2" in patched.source and "def double(x):" in patched.source
+    assert not _messages(course, sync=False)
+    _edit(course.source_notebook(UNIT), lambda n: setattr(_cell(n, "double"), "source", _cell(n, "double").source.replace("2 * x", "x * 2")))
+    assert "the patch's text '2 * x' is no longer in the solution's cell 'double'" in _messages(course, sync=False)
+    _edit(course.source_notebook(UNIT), lambda n: setattr(_cell(n, "double"), "source", _cell(n, "double").source.replace("x * 2", "2 * x")))
+    _add_wrong_answers(course, [dict(cell="double", id="both", description="x", source="pass", patch=[("a", "b")])])
+    assert "give exactly one of source=" in _messages(course, sync=False)
 
 
 def test_check_wants_three_wrong_answers_per_exercise_and_none_in_lessons(course):

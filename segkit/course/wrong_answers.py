@@ -9,10 +9,15 @@ Each unit keeps its wrong answers beside the solution, in ``solutions/UNIT/wrong
             cell="soft_dice",            # the answer cell's id (= its grade id)
             id="dice-no-smooth",         # unique in the unit, kebab-case
             description="no smoothing term: empty masks divide by zero",
-            source='''def soft_dice(...): ...''',   # the whole replacement for the answer cell
+            patch=[("smooth = 1.0", "smooth = 0.0")],   # (old, new) edits of the solution's cell
+            # source='''def soft_dice(...): ...''', # or the whole replacement for the answer cell
             # tests=("test_soft_dice",), # optional; default: the graded cells after the answer
         ),
     ]
+
+Prefer ``patch``: each ``old`` must occur exactly once in the solution's answer cell, so an edit of
+the solution that removes it makes ``load_wrong_answers`` (and ``check``) fail instead of leaving a
+stale copy of the old solution behind. ``source`` is for answers written from scratch.
 
 :func:`run_unit` executes the solution notebook **once**, top to bottom, in one kernel started
 like the grader's (nbgrader's own ``Execute`` with the course's timeouts, warnings and progress
@@ -77,7 +82,7 @@ from segkit.course.notebook import is_stretch
 WRONG_ANSWERS_FILE = "wrong_answers.py"
 WRONG_ANSWER_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MIN_WRONG_ANSWERS = 3  # per graded exercise; `check` reports fewer as a problem
-_FIELDS = {"cell", "id", "description", "source", "tests"}
+_FIELDS = {"cell", "id", "description", "source", "patch", "tests"}
 
 
 @dataclass(frozen=True)
@@ -110,20 +115,58 @@ def load_wrong_answers(course: Course, unit: str) -> list[WrongAnswer]:
     if not isinstance(entries, (list, tuple)):
         raise CourseError(f"{rel} must define WRONG_ANSWERS = [dict(cell=..., id=..., description=..., source=...), ...]")
     answers = []
+    solution: dict[str, str] | None = None
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
             raise CourseError(f"{rel}: entry {number} is a {type(entry).__name__}, expected dict(cell=..., id=..., ...)")
-        unknown, missing = set(entry) - _FIELDS, {"cell", "id", "description", "source"} - set(entry)
+        name = f"entry {number} ({entry.get('id', '?')})"
+        unknown, missing = set(entry) - _FIELDS, {"cell", "id", "description"} - set(entry)
         if unknown or missing:
-            raise CourseError(f"{rel}: entry {number} ({entry.get('id', '?')}): "
-                              + (f"unknown field(s) {sorted(unknown)}" if unknown else f"missing field(s) {sorted(missing)}"))
-        if not all(isinstance(entry[k], str) for k in ("cell", "id", "description", "source")):
-            raise CourseError(f"{rel}: entry {number} ({entry['id']!r}): cell, id, description and source must be strings")
+            raise CourseError(f"{name}: " + (f"unknown field(s) {sorted(unknown)}" if unknown else f"missing field(s) {sorted(missing)}"))
+        if ("source" in entry) == ("patch" in entry):
+            raise CourseError(f"{name}: give exactly one of source= (the whole answer cell) or patch=[(old, new), ...]")
+        if not all(isinstance(entry[k], str) for k in ("cell", "id", "description")):
+            raise CourseError(f"{name}: cell, id and description must be strings")
+        if "patch" in entry:
+            if solution is None:
+                solution = _answer_sources(course, unit)
+            source = apply_patch(solution.get(entry["cell"]), entry["patch"], name, entry["cell"])
+        elif isinstance(entry["source"], str):
+            source = entry["source"]
+        else:
+            raise CourseError(f"{name}: source must be a string")
         tests = entry.get("tests")
         if tests is not None:
             tests = (tests,) if isinstance(tests, str) else tuple(tests)
-        answers.append(WrongAnswer(entry["cell"], entry["id"], entry["description"], entry["source"].strip("\n"), tests))
+        answers.append(WrongAnswer(entry["cell"], entry["id"], entry["description"], source.strip("\n"), tests))
     return answers
+
+
+def _answer_sources(course: Course, unit: str) -> dict[str, str]:
+    """Answer cell id -> its source in the solution notebook."""
+    notebook = nbformat.read(str(course.source_notebook(unit)), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in notebook.cells if _is_answer(c)}
+
+
+def apply_patch(solution: str | None, patch: Any, name: str, cell: str) -> str:
+    """``solution`` with every ``(old, new)`` of ``patch`` applied; each ``old`` must occur exactly
+    once, so a patch that no longer fits the solution is an error, never a silent no-op."""
+    if solution is None:
+        raise CourseError(f"{name}: the solution has no answer cell {cell!r}")
+    if not isinstance(patch, (list, tuple)) or not patch or not all(
+            isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in patch):
+        raise CourseError(f"{name}: patch must be a non-empty list of (old, new) string pairs")
+    source = solution
+    for old, new in patch:
+        count = source.count(old)
+        if count != 1:
+            where = "is no longer in" if count == 0 else f"occurs {count} times in"
+            raise CourseError(f"{name}: the patch's text {old.strip()[:60]!r} {where} the solution's cell {cell!r}: "
+                              "update the entry to the current solution" + (" (make `old` longer)" if count else ""))
+        source = source.replace(old, new)
+    if source == solution:
+        raise CourseError(f"{name}: the patch leaves the solution unchanged")
+    return source
 
 
 # ---- the notebook's structure ------------------------------------------------------------------

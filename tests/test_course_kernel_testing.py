@@ -1,11 +1,11 @@
-"""segkit.course.testing: the delegation tripwire hidden tests use."""
+"""segkit.course.kernel.testing: the delegation tripwire hidden tests use."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 import segkit.viz
-from segkit.course.testing import DelegationError, expect_raises, no_delegation
+from segkit.course.kernel.testing import DelegationError, expect_raises, no_delegation
 from segkit.viz import colorize as aliased_colorize
 
 MASK = torch.tensor([[0, 1], [1, 0]])

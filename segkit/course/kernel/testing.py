@@ -64,7 +64,7 @@ def _tripwire_code(name: str) -> types.CodeType:
     )
     source = (
         "def tripwire(*args, **kwargs):\n"
-        f"    raise __import__('segkit.course.testing', fromlist=['_']).DelegationError({message!r})\n"
+        f"    raise __import__('segkit.course.kernel.testing', fromlist=['_']).DelegationError({message!r})\n"
     )
     namespace: dict = {}
     exec(compile(source, "<no_delegation>", "exec"), namespace)
