@@ -18,15 +18,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from segkit.course import notebook as nb
+from segkit.course.authoring import notebook as nb
 from segkit.course.__main__ import main
-from segkit.course.check import check_course, describe
+from segkit.course.authoring.check import check_course, describe
 from segkit.course.config import BADGE_CELL_ID, Course, CourseError, setup_cell_source
 from segkit.course.sandbox import Limits
-from segkit.course.release import release
-from segkit.course.scaffold import new_unit
-from segkit.course.wrong_answers import load_wrong_answers, run_unit
-from segkit.course.submit import FULL_MARKS, GRADING_FAILED, POINTS_MISSING, reattach_metadata, submit
+from segkit.course.authoring.release import release
+from segkit.course.authoring.scaffold import new_unit
+from segkit.course.authoring.wrong_answers import load_wrong_answers, run_unit
+from segkit.course.grading import reattach_metadata
+from segkit.course.learner.submit import FULL_MARKS, GRADING_FAILED, POINTS_MISSING, submit
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = "01-demo"
@@ -359,7 +360,7 @@ def test_cli_submit_grades_the_working_copy_and_prints_no_kernel_notices(course,
     """What a learner types in a terminal: `python -m segkit.course submit UNIT`, nothing else."""
     import subprocess
 
-    from segkit.course.workspace import update, work_notebook
+    from segkit.course.learner.workspace import update, work_notebook
 
     update(course)
     shutil.copy2(_solved_lesson(course, tmp_path), work_notebook(course, UNIT))

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from segkit.course import grading
-from segkit.course.check import _asserts
+from segkit.course.authoring.check import _asserts
 from segkit.course.config import Course, CourseError
 from segkit.course.nbgrader_settings import ZIP_COLLECT_PATTERN
 from segkit.course.sandbox import Limits, Mode, confine
@@ -165,7 +165,7 @@ def test_confine_without_a_sandbox_still_sets_the_environment(tmp_path):
 
 @pytest.mark.slow
 def test_check_private_accepts_other_hidden_tests_and_refuses_the_public_ones(tmp_path):
-    from segkit.course.private import check_private
+    from segkit.course.authoring.private import check_private
 
     source = nbformat.read(str(COURSE.source_notebook(UNIT)), as_version=4)
     for name, change in (("good", "assert 1 + 1 == 2, 'a private case'\n### END HIDDEN TESTS"), ("same", "### END HIDDEN TESTS")):
@@ -184,7 +184,7 @@ def test_check_private_accepts_other_hidden_tests_and_refuses_the_public_ones(tm
 def test_capstone_overlay_needs_only_new_seeds(tmp_path):
     """The capstone's tier cells have no hidden tests: an overlay changes the hidden split's seed and
     test_evaluate_miou's case seed, and nothing else."""
-    from segkit.course.private import check_private
+    from segkit.course.authoring.private import check_private
 
     unit = "12-capstone"
     text = COURSE.source_notebook(unit).read_text()

@@ -14,8 +14,9 @@ import pytest
 
 import segkit
 from segkit.course import grading
-from segkit.course import notebook as nb
-from segkit.course.sandbox import Limits
+from segkit.course.authoring import notebook as nb
+from segkit.course.grading.budget import Budget
+from segkit.course.sandbox import Limits, tree_cpu_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +84,7 @@ def test_over_budget_the_hand_in_block_scores_zero_and_the_rest_is_graded(tmp_pa
 
 def test_work_done_in_a_child_process_is_counted_too(tmp_path):
     """The kernel itself idles while a child process burns 1.5 CPU seconds: over a 1 s budget."""
-    if grading.tree_cpu_seconds(1) is None:
+    if tree_cpu_seconds(1) is None:
         pytest.skip("no /proc: the grader falls back to wall time")
     scores, events, _ = _grade(_unit(budget=1), [CHILD_BURN.format(seconds=1.5)], tmp_path)
     assert scores["test_handin"][0] == 0, events
@@ -137,8 +138,8 @@ def test_a_hand_in_that_kills_its_kernel_scores_nothing_after_the_replay(tmp_pat
 
 def test_only_the_released_notebook_can_set_a_budget(tmp_path):
     ref = _unit(budget=30)
-    assert grading._Budget.of(ref).seconds == 30
+    assert Budget.of(ref).seconds == 30
     plain = _unit(budget=30)
     for cell in plain.release.cells:
         cell.metadata.pop("tags", None)
-    assert grading._Budget.of(plain) is None
+    assert Budget.of(plain) is None

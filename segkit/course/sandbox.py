@@ -191,33 +191,47 @@ def confine(
     return ["setpriv", "--pdeathsig", "KILL", "--", "unshare", *flags, "--", "/bin/sh", "-c", "\n".join(lines)]
 
 
-@dataclass(frozen=True)
-class ProcessInfo:
-    """One line of ``/proc/PID/stat``, the fields the grader needs."""
+def process_tree(pid: int) -> list:
+    """``psutil.Process`` objects of ``pid`` and all its live descendants ([] when ``pid`` is gone
+    or psutil is missing). The one process-tree reader of the course tooling."""
+    try:
+        import psutil
+    except ImportError:
+        return []
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
 
-    pid: int
-    ppid: int
-    name: str
-    state: str  # "R", "S", ... "Z" (exited, not yet reaped)
-    cpu_seconds: float  # utime + stime + cutime + cstime: its threads and its reaped children
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system, every thread, reaped children included) used so far by process
+    ``pid`` and all its live descendants; None where that cannot be read."""
+    import psutil
 
-def processes() -> dict[int, ProcessInfo] | None:
-    """Every process visible in ``/proc`` (``None`` where there is no ``/proc``, e.g. macOS)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    tree = process_tree(pid)
+    if not tree:
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    table = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
+    total = 0.0
+    for process in tree:
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
+            times = process.cpu_times()
+        except psutil.Error:
             continue  # it ended meanwhile
-        name = stat[stat.index("(") + 1: stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()  # fields 3.. of proc(5): state, ppid, ...
-        pid = int(entry.name)
-        table[pid] = ProcessInfo(pid, int(fields[1]), name, fields[0], sum(int(f) for f in fields[11:15]) / ticks)
-    return table
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def live_descendants(pid: int) -> list[tuple[int, str]]:
+    """``(pid, name)`` of every running (not exited) descendant of ``pid``."""
+    import psutil
+
+    found = []
+    for process in process_tree(pid)[1:]:
+        try:
+            if process.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                found.append((process.pid, process.name()))
+        except psutil.Error:
+            continue
+    return found

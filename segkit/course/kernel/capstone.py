@@ -142,18 +142,20 @@ def background_work() -> list[str]:
 
 
 def _live_descendants(root: int) -> list[tuple[int, str]]:
-    from segkit.course.sandbox import processes
+    """``(pid, name)`` of the running descendants of ``root`` (psutil ships with ipykernel)."""
+    try:
+        import psutil
 
-    table = processes() or {}
-    children: dict[int, list[int]] = {}
-    for info in table.values():
-        children.setdefault(info.ppid, []).append(info.pid)
-    found, stack = [], list(children.get(root, []))
-    while stack:
-        info = table[stack.pop()]
-        if info.state not in ("Z", "X"):
-            found.append((info.pid, info.name))
-        stack.extend(children.get(info.pid, []))
+        children = psutil.Process(root).children(recursive=True)
+    except Exception:  # noqa: BLE001 - no psutil, or the process is gone: nothing to report
+        return []
+    found = []
+    for child in children:
+        try:
+            if child.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                found.append((child.pid, child.name()))
+        except psutil.Error:
+            continue
     return found
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import nbformat
 
-from segkit.course import notebook as nb
+from segkit.course.authoring import notebook as nb
 from segkit.course.config import BADGE_CELL_ID, OBJECTIVES_HEADING, SETUP_CELL_ID, UNIT_PATTERN, Course, CourseError
-from segkit.course.release import release
-from segkit.course.wrong_answers import wrong_answers_path
+from segkit.course.authoring.release import release
+from segkit.course.authoring.wrong_answers import wrong_answers_path
 
 
 def header_cells(course: Course, unit: str, title: str, objectives: list[str], intro: str = "") -> list[nbformat.NotebookNode]:
