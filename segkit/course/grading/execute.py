@@ -26,13 +26,15 @@ from pathlib import Path
 import nbformat
 
 from segkit.course import cells
-from segkit.course.grading.budget import Budget
+from segkit.course.grading.budget import HAND_IN_FILE, Budget
 from segkit.course.grading.environment import kernel_env
 from segkit.course.grading.reference import Reference
+from segkit.course.nbgrader_settings import HIDDEN_BLOCK
 from segkit.course.grading import guard
 from segkit.course.sandbox import CpuMeter, Limits, Mode, confine, tree_cpu_seconds
 
 MAX_KERNEL_DEATHS = 3
+SCORER_UID_OFFSET = 200_000  # the scorer runs as another uid than the learner's sandbox
 
 
 def cell_timeout(cell: nbformat.NotebookNode, ref: Reference, limits: Limits) -> int:
@@ -236,7 +238,10 @@ class Run:
     budget: Budget | None = None
     meter: CpuMeter | None = None  # the submission's cgroup: the budget's clock where there is one
     guard_tag: str | None = None  # seal test cells (segkit.course.grading.guard)
+    scorer_source: str | None = None  # the hand-in's hidden tests: run in the scorer, never in the learner's kernel
+    nonces: dict[str, str] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
+    scorer: Kernel | None = None
     kernel: Kernel | None = None
     timer: threading.Timer | None = None
     replayable: list[int] = field(default_factory=list)  # non-test cells that ran without killing the kernel
@@ -255,16 +260,22 @@ class Run:
                         self.cell(index, cell)
         finally:
             self.stop_kernel()
+            self.stop_scorer()
 
     def cell(self, index: int, cell: nbformat.NotebookNode) -> None:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         gid = cells.grade_id(cell)
         refusal = self.budget.refusal(gid) if self.budget is not None else ""
+        if self.scorer is not None and (self.budget is None or gid not in self.budget.block):
+            self.stop_scorer()  # the hand-in's block is over
         if refusal:
             if gid == self.budget.hand_in:
                 self.events.append(f"budget: {refusal}")
             fail(cell, "BudgetExceeded" if self.budget.over() else "NotRun", f"not run: {refusal}")
+            return
+        if self.scorer_source is not None and self.budget is not None and gid in self.budget.block:
+            self.in_scorer(index, cell)
             return
         if time.monotonic() > self.deadline:
             fail(cell, "WallClockLimit", f"not run: the submission used its {self.limits.wall_seconds} s")
@@ -289,6 +300,68 @@ class Run:
             self.events.append(self.budget.handed_in())
             if self.budget.failure:
                 fail(cell, "BudgetExceeded", self.budget.failure)
+            elif self.scorer_source is not None:
+                self.score_hand_in(index, cell)
+
+    # ---- the hand-in's scorer: a second confined kernel that runs no learner code ---------------
+
+    def score_hand_in(self, index: int, cell: nbformat.NotebookNode) -> None:
+        """The learner's part of the hand-in cell ran (its tripwire fired, nothing else failed):
+        copy the hand-in file out of the learner's folder, start the scorer in a folder holding only
+        that file, and run the hand-in's hidden tests there (the hidden seed never enters the
+        learner's sandbox). Its outputs join the hand-in cell's."""
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        nonce = self.nonces.get(cells.grade_id(cell))
+        if not errors or errors[-1].get("evalue") != nonce or len(errors) > 1:
+            self.budget.failure = f"the hand-in ({self.budget.hand_in}) failed before anything was handed in"
+            return
+        handed = self.workdir / HAND_IN_FILE
+        if not handed.is_file() or handed.is_symlink():
+            self.budget.failure = f"the hand-in cell wrote no {HAND_IN_FILE}"
+            fail(cell, "HandInMissing", f"nothing was handed in: {HAND_IN_FILE} is missing (call hand_in(model))")
+            return
+        scorer_dir = Path(tempfile.mkdtemp(prefix="sgk-scorer-")) / "scorer"
+        scorer_dir.mkdir()
+        shutil.copyfile(handed, scorer_dir / HAND_IN_FILE, follow_symlinks=False)
+        self._scorer_root = scorer_dir.parent
+        hidden = nbformat.v4.new_code_cell(self.scorer_source)
+        scored = self.run_in_scorer(index, hidden, timeout=cell_timeout(cell, self.ref, self.limits), workdir=scorer_dir)
+        cell.outputs = list(cell.outputs) + list(hidden.get("outputs", []))
+        if not scored:
+            self.budget.failure = f"the hand-in ({self.budget.hand_in}) could not be scored"
+
+    def in_scorer(self, index: int, cell: nbformat.NotebookNode) -> None:
+        """A cell of the hand-in's block: scored from the scorer's result, in the scorer."""
+        if self.scorer is None:
+            fail(cell, "NotRun", "not run: nothing was handed in and scored")
+            return
+        self.run_in_scorer(index, cell, timeout=cell_timeout(cell, self.ref, self.limits))
+
+    def run_in_scorer(self, index: int, cell, *, timeout: int, workdir: Path | None = None) -> bool:
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        try:
+            if self.scorer is None:
+                self.scorer = Kernel(self.notebook, workdir, self.limits, self.mode, self.uid + SCORER_UID_OFFSET,
+                                     self.pythonpath, self.home_seed)
+            self.scorer.run(cell, index, timeout)
+            return True
+        except (CellTimeoutError, DeadKernelError, RuntimeError) as err:
+            reason = f"the scorer timed out after {timeout} s" if isinstance(err, CellTimeoutError) else \
+                f"the scorer failed ({type(err).__name__})"
+            fail(cell, "CellTimeoutError" if isinstance(err, CellTimeoutError) else "DeadKernelError", reason)
+            self.events.append(f"cell {cell.get('id')}: {reason}")
+            self.stop_scorer()
+            return False
+
+    def stop_scorer(self) -> None:
+        if self.scorer is not None:
+            self.scorer.close()
+            self.scorer = None
+        root = getattr(self, "_scorer_root", None)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+            self._scorer_root = None
 
     def start_kernel(self) -> Kernel:
         """The live kernel; a fresh one (after a death) first replays the learner's earlier cells."""
@@ -357,12 +430,19 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
         workdir = Path(tmp) / "unit"
         shutil.copytree(unit_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
         run = copy.deepcopy(notebook)
+        scorer_source = None
         for cell in run.cells:
             gid = cells.grade_id(cell)
+            if budget is not None and gid == budget.hand_in:
+                # the hand-in's hidden tests (the hidden seed) run in the scorer, not in the learner's kernel
+                hidden = "".join(HIDDEN_BLOCK.findall(cell.source))
+                if hidden.strip():
+                    scorer_source = hidden
+                    cell.source = HIDDEN_BLOCK.sub("", cell.source)
             if gid in ref.points and cell.cell_type == "code":
                 cell.source, nonces[gid] = tripwire(cell.source)
         execution = Run(run, ref, workdir, limits, mode, pythonpath, home_seed, uid, budget=budget,
-                        meter=meter, guard_tag=guard_tag)
+                        meter=meter, guard_tag=guard_tag, scorer_source=scorer_source, nonces=nonces)
         if budget is not None and meter is None:
             execution.events.append("budget: no cgroup v2 here, so CPU is counted from the kernel's process tree "
                                     "(processes that leave it are missed)")

@@ -41,6 +41,11 @@ BOOT = r'''
 def _segkit_boot(workdir, tag, modules):
     import ast, builtins, hashlib, hmac, importlib, os, sys, threading
     os.chdir(workdir)
+    for settle in ("torch._dynamo", "torch.export"):  # torch wraps some of its own functions on these imports
+        try:
+            importlib.import_module(settle)
+        except Exception:
+            pass
     found = {}
     for name in modules:
         try:

@@ -119,8 +119,9 @@ def score(executed: nbformat.NotebookNode, ref: Reference, nonces: dict[str, str
                 o.evalue = str(o.evalue).replace(tamper_tag, "the grader's guard")
                 o.traceback = [f"{o.ename}: {o.evalue}"]
         elif nonce:
-            if errors and errors[-1].ename == "AssertionError" and errors[-1].evalue == nonce:
-                cell.outputs = [o for o in cell.outputs if o is not errors[-1]]
+            fired = [o for o in errors if o.ename == "AssertionError" and o.evalue == nonce]
+            if fired:  # the tripwire did its job: it is the grader's, not the learner's, so it goes
+                cell.outputs = [o for o in cell.outputs if o not in fired]
             elif not errors:
                 review.append(f"{gid}: the test cell did not run as released (its tripwire never fired)")
         cell.metadata["nbgrader"]["points"] = ref.points[gid]  # the release's points, never the submission's
