@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import torch
 
+from segkit._checks import non_negative_int, positive_int
+
 COLAB_GPU_HINT = (
     "No GPU found. On Colab, turn one on with Runtime > Change runtime type > "
     "Hardware accelerator: T4 GPU, then run the notebook again. Continuing on the CPU."
@@ -105,8 +107,7 @@ def set_cpu_threads(threads: int | None = None) -> int:
     """
     global _threads_chosen
     threads = choose_cpu_threads() if threads is None else threads
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    threads = positive_int(threads, "threads")
     torch.set_num_threads(threads)
     _threads_chosen = True
     return threads
@@ -144,8 +145,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
     Returns a ``torch.Generator`` seeded with ``seed``, handy for DataLoader shuffling.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = non_negative_int(seed, "seed")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

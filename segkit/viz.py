@@ -14,6 +14,8 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from segkit._checks import check_number, positive_int
+
 IGNORE_COLOUR = np.array([128, 128, 128], dtype=np.uint8)  # grey for ignore_index pixels
 
 
@@ -107,8 +109,7 @@ def overlay(image: Any, mask: Any, palette: Any, alpha: float = 0.5, ignore_inde
     Returns:
         float64 ``(H, W, 3)`` in [0, 1].
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    alpha = check_number(alpha, "alpha", minimum=0, maximum=1)
     img = _image_hwc(image)
     colours = colorize(mask, palette, ignore_index).astype(np.float64) / 255.0
     if img.shape[:2] != colours.shape[:2]:
@@ -185,9 +186,7 @@ def show_samples(
     pal = _palette(palette)
     classes = list(classes) if classes is not None else [str(i) for i in range(len(pal))]
     n = len(imgs)
-    ncols = min(n, 8) if ncols is None else ncols
-    if ncols < 1:
-        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    ncols = min(n, 8) if ncols is None else positive_int(ncols, "ncols")
     rows_per = 2 if prs is None else 3
     blocks = math.ceil(n / ncols)
     legend_in = 0.25 * math.ceil(len(classes) / 6) + 0.15  # inches kept free for the legend

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 import segkit.data as data
 from segkit.data import DATASETS, FROZEN, load_dataset, load_frozen_split
-from segkit.data.frozen import FROZEN_RECIPES, build_frozen_arrays, datasets_root
+from segkit.data.frozen import FROZEN_DIR, FROZEN_RECIPES, build_frozen_arrays
 
 # Classes whose pixels are instances ("things"); every other class is "stuff" with instance id 0.
 THINGS = {"shapes": {1, 2, 3}, "street": {6, 7}, "cells": {1}, "aerial": {4}, "indoor": {2}}
@@ -203,13 +203,33 @@ def test_frozen_split_is_reproduced_by_the_generator(name):
 
 
 def test_frozen_files_are_small_and_checked(tmp_path, monkeypatch):
-    total = sum(p.stat().st_size for p in (datasets_root() / "frozen").iterdir())
+    total = sum(p.stat().st_size for p in FROZEN_DIR.iterdir())
     assert total < 10.5e6
     with pytest.raises(ValueError, match="cells_lesion"):
         load_frozen_split("mnist")
-    monkeypatch.setenv("SEGKIT_DATASETS", str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match="SEGKIT_DATASETS"):
+    import segkit.data.frozen as frozen
+
+    monkeypatch.setattr(frozen, "FROZEN_DIR", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="reinstall segkit"):
         load_frozen_split("shapes")
+
+
+def test_frozen_splits_are_package_data_not_files_of_the_clone(tmp_path, monkeypatch):
+    # a `pip install git+...` (Colab's setup cell) has no datasets/ folder: the splits ship inside segkit
+    import fnmatch
+    import re
+    from pathlib import Path
+
+    import segkit
+
+    package = Path(segkit.__file__).parent
+    declared = re.search(r"^segkit = \[(.*)\]$", (package.parent / "pyproject.toml").read_text(), re.M).group(1)
+    globs = re.findall(r'"([^"]+)"', declared)
+    for path in FROZEN_DIR.iterdir():
+        relative = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(relative, g) for g in globs), f"{relative} is not declared as package data"
+    monkeypatch.setenv("SEGKIT_DATASETS", str(tmp_path / "nowhere"))  # no datasets/ folder at all
+    assert len(load_frozen_split("aerial")) == FROZEN_RECIPES["aerial"]["count"]
 
 
 def test_card_figure_is_a_sample_grid():

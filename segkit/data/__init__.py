@@ -18,7 +18,8 @@ from typing import Any
 from segkit.data.aerial import AerialDataset
 from segkit.data.base import SPLITS, ProceduralDataset
 from segkit.data.cells import CellsDataset
-from segkit.data.frozen import FROZEN, FrozenSplit, datasets_root, load_frozen_split
+from segkit.assets import datasets_root
+from segkit.data.frozen import FROZEN, FrozenSplit, load_frozen_split
 from segkit.data.indoor import IndoorDataset
 from segkit.data.shapes import ShapesDataset
 from segkit.data.street import StreetDataset

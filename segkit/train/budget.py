@@ -13,9 +13,10 @@ Built in lessons/12-capstone.
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import Callable
+
+from segkit._checks import check_number
 
 
 class TimeBudget:
@@ -30,9 +31,7 @@ class TimeBudget:
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
-            raise ValueError(f"seconds must be a positive finite number, got {seconds!r}")
-        self.seconds = float(seconds)
+        self.seconds = check_number(seconds, "seconds", positive=True)
         self._clock = clock
         self.start = clock()
 

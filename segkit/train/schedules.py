@@ -6,6 +6,8 @@ import math
 import torch
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 
+from segkit._checks import positive_int
+
 SCHEDULES = ("poly", "cosine")
 
 
@@ -32,8 +34,7 @@ def make_scheduler(
     """
     if name is None or isinstance(name, LRScheduler):
         return name
-    if total_steps < 1:
-        raise ValueError(f"total_steps must be >= 1, got {total_steps}")
+    total_steps = positive_int(total_steps, "total_steps")
     if name == "poly":
         return LambdaLR(optimizer, lambda step: poly_factor(step, total_steps))
     if name == "cosine":
