@@ -241,3 +241,23 @@ def test_card_figure_is_a_sample_grid():
     fig = card_figure("shapes", count=3)
     assert len([ax for ax in fig.axes if ax.images]) == 6
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(data.ShapesDataset.classes)
+
+
+def test_as_tensors_stacks_the_items_of_any_dataset():
+    from torch.utils.data import TensorDataset
+
+    from segkit.data import as_tensors
+
+    ds = load_dataset("street", split="val", num_samples=5, image_size=(32, 48), seed=1)
+    images, masks = as_tensors(ds)
+    assert images.shape == (5, 3, 32, 48) and images.dtype == torch.float32
+    assert masks.shape == (5, 32, 48) and masks.dtype == torch.int64
+    assert torch.equal(images[3], ds[3][0]) and torch.equal(masks[3], ds[3][1])
+    first_two = as_tensors(ds, 2)
+    assert torch.equal(first_two[0], images[:2]) and torch.equal(first_two[1], masks[:2])
+    again = as_tensors(TensorDataset(images, masks))  # any dataset of (image, mask) pairs
+    assert torch.equal(again[0], images) and torch.equal(again[1], masks)
+    with pytest.raises(ValueError, match=r"count must be an int in \[1, 5\], got 6"):
+        as_tensors(ds, 6)
+    with pytest.raises(ValueError, match="empty"):
+        as_tensors(load_dataset("shapes", num_samples=0))

@@ -1,4 +1,5 @@
-"""The procedural dataset base class: deterministic samples from ``(name, split, seed, index)``.
+"""The procedural dataset base class: deterministic samples from ``(name, split, seed, index)``;
+and :func:`as_tensors`, any dataset held in memory as two tensors.
 
 Built in lessons/01-pixels-and-labels.
 """
@@ -18,6 +19,25 @@ from segkit._checks import check_int, non_negative_int
 SPLITS = ("train", "val", "test")
 
 Transform = Callable[[torch.Tensor, torch.Tensor], "tuple[torch.Tensor, torch.Tensor]"]
+
+
+def as_tensors(dataset: Any, count: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``count`` samples of a dataset (all by default) stacked into two tensors.
+
+    Works with any dataset whose items are ``(image, mask)`` pairs of one size: the procedural
+    datasets, a frozen split, a ``TensorDataset``. Returns images ``(N, 3, H, W)`` float32 and masks
+    ``(N, H, W)`` int64, as the items are (after the dataset's transform, if any). Built in
+    lessons/02-workflow (``to_tensors``); used from lessons/04-fcn on.
+
+    Raises:
+        TypeError / ValueError: ``count`` is not an int in ``[1, len(dataset)]``, or the dataset is empty.
+    """
+    size = len(dataset)
+    if size == 0:
+        raise ValueError("the dataset is empty: nothing to stack")
+    count = size if count is None else check_int(count, "count", minimum=1, maximum=size)
+    images, masks = zip(*(dataset[i] for i in range(count)))
+    return torch.stack(images), torch.stack(masks)  # (N, 3, H, W), (N, H, W)
 
 
 def check_size(image_size: int | tuple[int, int], min_size: int, max_size: int = 8192) -> tuple[int, int]:

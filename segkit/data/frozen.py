@@ -23,6 +23,7 @@ from torch.utils.data import Dataset
 # course tooling imports segkit.assets.datasets_root: then delete this line).
 from segkit.assets import datasets_root  # noqa: F401
 from segkit.data.base import Transform
+from segkit.data.registry import load_dataset
 
 # name -> recipe; "cells_lesion" is the lesion variant of "cells" for the medical application.
 FROZEN_RECIPES: dict[str, dict[str, Any]] = {
@@ -49,8 +50,6 @@ def content_sha256(arrays: dict[str, np.ndarray]) -> str:
 
 def build_frozen_arrays(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate the arrays of frozen split ``name`` from its recipe; returns ``(arrays, recipe)``."""
-    from segkit.data import load_dataset
-
     if name not in FROZEN_RECIPES:
         raise ValueError(f"unknown frozen split {name!r}; choose one of {FROZEN}")
     recipe = dict(FROZEN_RECIPES[name])
