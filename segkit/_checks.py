@@ -21,6 +21,18 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _wanted(kind: str, minimum: float | None, maximum: float | None) -> str:
+    """What a range check asks for, in words: ``an int in [0, 10]``, ``a number >= 0``, ..."""
+    article = "an" if kind[0] in "aeiou" else "a"
+    if minimum is not None and maximum is not None:
+        return f"{article} {kind} in [{minimum}, {maximum}]"
+    if minimum is not None:
+        return f"{article} {kind} >= {minimum}"
+    if maximum is not None:
+        return f"{article} {kind} <= {maximum}"
+    return f"{article} {kind}"
+
+
 def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as a Python int, checked against ``minimum <= value <= maximum`` (either may be None).
 
@@ -28,18 +40,10 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
         TypeError: ``value`` is not an int (a bool, a float, a string, ...).
         ValueError: ``value`` is out of range.
     """
-    if minimum == 1 and maximum is None:
-        wanted = "a positive int"
-    elif minimum == 0 and maximum is None:
-        wanted = "a non-negative int"
-    elif minimum is not None and maximum is not None:
-        wanted = f"an int in [{minimum}, {maximum}]"
-    elif minimum is not None:
-        wanted = f"an int >= {minimum}"
-    elif maximum is not None:
-        wanted = f"an int <= {maximum}"
+    if maximum is None and minimum in (0, 1):
+        wanted = "a positive int" if minimum == 1 else "a non-negative int"
     else:
-        wanted = "an int"
+        wanted = _wanted("int", minimum, maximum)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {wanted}, got {_describe(value)}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
@@ -66,16 +70,7 @@ def check_number(value: Any, name: str, *, minimum: float | None = None, maximum
         TypeError: ``value`` is not a real number (a bool, a string, a tensor, ...).
         ValueError: ``value`` is NaN, infinite or out of range.
     """
-    if positive:
-        wanted = "a positive finite number"
-    elif minimum is not None and maximum is not None:
-        wanted = f"a number in [{minimum}, {maximum}]"
-    elif minimum is not None:
-        wanted = f"a number >= {minimum}"
-    elif maximum is not None:
-        wanted = f"a number <= {maximum}"
-    else:
-        wanted = "a finite number"
+    wanted = "a positive finite number" if positive else _wanted("number", minimum, maximum)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be {wanted}, got {_describe(value)}")
     if (not math.isfinite(value) or (positive and value <= 0) or (minimum is not None and value < minimum)
