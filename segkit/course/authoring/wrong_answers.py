@@ -79,7 +79,7 @@ from segkit.course import cells
 from segkit.course.config import Course, CourseError
 from segkit.course.grading.environment import segkit_pythonpath
 from segkit.course.grading.execute import Kernel
-from segkit.course.grading.score import grade_cell
+from segkit.course.grading.score import ends_with_expression, grade_cell
 from segkit.course.sandbox import Limits, Mode
 
 HARNESS_MODE = Mode("none", "the wrong-answer harness runs the instructor's own answers")
@@ -388,7 +388,7 @@ def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAns
                 cell = execute(i, replacement if i == first else None)
                 cell_id = cell.get("id")
                 if cell_id in tests:
-                    points, max_points, message = grade_cell(cell)
+                    points, max_points, message = grade_cell(cell, partial=ends_with_expression(source.cells[i].source))
                     score.points[cell_id], score.max_points[cell_id] = points, max_points
                     if points < max_points:
                         score.messages[cell_id] = message
@@ -406,7 +406,7 @@ def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAns
                     continue
                 ran = execute(i)
                 if cells.is_test(ran) and not cells.is_stretch(ran):
-                    points, max_points, message = grade_cell(ran)
+                    points, max_points, message = grade_cell(ran, partial=ends_with_expression(cell.source))
                     if points < max_points:
                         report.failure = (f"the solution notebook itself loses points in {ran.get('id')!r} "
                                           f"({points:g} / {max_points:g}): {message}")

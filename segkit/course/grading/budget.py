@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING
 
 from segkit.course import cells
 
+# The file a hand-in cell writes into the learner's folder (segkit.course.kernel.capstone.hand_in):
+# the grader copies only this file out, for its scorer. The hand-in cell's hidden tests and the
+# cells of its block run in that scorer, a second sandbox that runs no learner code.
+HAND_IN_FILE = "handin.segkit"
+
 if TYPE_CHECKING:
     from segkit.course.grading.reference import Reference
 

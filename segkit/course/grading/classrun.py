@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import sys
 import tempfile
 import time
@@ -20,7 +21,8 @@ from segkit.course.grading.execute import execute
 from segkit.course.grading.record import record
 from segkit.course.grading.reference import Reference
 from segkit.course.grading.scan import tamper_findings
-from segkit.course.grading.score import CellScore, ScoreTotals, redact_hidden, score
+from segkit.course.grading.feedback import compose, visible_notebook
+from segkit.course.grading.score import CellScore, ScoreTotals, learner_lines, redact_hidden, score
 from segkit.course.sandbox import Limits, Mode, detect
 
 
@@ -33,7 +35,8 @@ class Outcome(ScoreTotals):
     notes: list[str] = field(default_factory=list)  # repairs made to the submission
     review: list[str] = field(default_factory=list)  # why the score is withheld
     rejected: str = ""  # why nothing could be graded
-    executed: dict | None = None  # the executed notebook (JSON)
+    executed: dict | None = None  # the graded run (JSON): the instructor's autograded notebook
+    feedback: dict | None = None  # the learner's feedback notebook (JSON), when it is not the graded run
     seconds: float = 0.0
     sandbox: str = ""
 
@@ -43,22 +46,28 @@ class Outcome(ScoreTotals):
 
 
 def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path, limits: Limits, mode: Mode,
-              pythonpath: str, home_seed: Path | None = None) -> Outcome:
-    """Grade one submission: assemble, scan, execute confined, score. Never raises for the
-    submission's sake: a submission that cannot be graded comes back ``rejected`` with the reason."""
+              pythonpath: str, home_seed: Path | None = None, *, feedback_run: bool = False) -> Outcome:
+    """Grade one submission: assemble, scan, execute confined (test cells sealed), score. With
+    ``feedback_run`` the learner's feedback comes from a second run without hidden tests
+    (:mod:`segkit.course.grading.feedback`). Never raises for the submission's sake: a submission
+    that cannot be graded comes back ``rejected`` with the reason."""
     start = time.perf_counter()
     outcome = Outcome(student=student, sandbox=mode.name)
     try:
         submission = read_submission(notebook_path)
         notebook, outcome.notes = assemble(submission, ref)
         outcome.review = tamper_findings(notebook, ref)
-        executed, nonces, events = execute(notebook, ref, unit_dir, limits, mode, pythonpath, home_seed)
+        tag = f"segkit-tamper-{secrets.token_hex(6)}"
+        executed, nonces, events = execute(notebook, ref, unit_dir, limits, mode, pythonpath, home_seed, guard_tag=tag)
         outcome.notes += events
-        outcome.scores, tripped = score(executed, ref, nonces)
+        outcome.scores, tripped = score(executed, ref, nonces, tag)
         outcome.review += tripped
-        if redact_hidden(executed, ref):
+        if redact_hidden(executed, ref, learner_lines(notebook)):
             outcome.review.append("an output quoted hidden tests (removed from the feedback)")
         outcome.executed = json.loads(nbformat.writes(executed))
+        if feedback_run:
+            visible, _, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode, pythonpath, home_seed)
+            outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores)))
     except CourseError as err:
         outcome.rejected = str(err)
     except Exception as err:  # noqa: BLE001 - one submission must never stop a class run
@@ -83,9 +92,20 @@ def collect(course: Course, unit: str, *, submitted: Path | None = None, zips: l
     import zipfile
 
     found: dict[str, Path] = {}
+    origin: dict[str, Path] = {}
+
+    def add(student: str, source: Path, notebook: Path | None = None) -> None:
+        if student in origin:
+            raise CourseError(f"{origin[student]} and {source} both belong to student {student!r} once their names "
+                              "are cleaned: rename one and grade again (nothing was graded)")
+        origin[student] = source
+        found[student] = notebook or source
+
     if zips:
         for z in zips:
             student = student_name(Path(z).stem.split("_")[0] if "_" in Path(z).stem else Path(z).stem)
+            if student in origin:
+                add(student, Path(z))  # raises: two zips for one student
             target = staging / student
             with zipfile.ZipFile(z) as archive:
                 names = [n for n in archive.namelist() if n.endswith(".ipynb") and "/." not in f"/{n}" and not n.startswith("__MACOSX")]
@@ -97,21 +117,21 @@ def collect(course: Course, unit: str, *, submitted: Path | None = None, zips: l
                 if info.file_size > 64 * 2**20:
                     raise CourseError(f"{z}: {pick[0]} is larger than 64 MB")
                 (target / f"{unit}.ipynb").write_bytes(archive.read(info))
-            found[student] = target / f"{unit}.ipynb"
+            add(student, Path(z), target / f"{unit}.ipynb")
     elif folder is not None:
         for path in sorted(Path(folder).glob("*.ipynb")):
-            found[student_name(path.stem)] = path
+            add(student_name(path.stem), path)
     else:
         root = Path(submitted or course.root / "submitted")
         for path in sorted(root.glob(f"*/{unit}/{unit}.ipynb")):
-            found[path.parent.parent.name] = path
+            add(path.parent.parent.name, path)
     if not found:
         raise CourseError("no submissions found")
     return found
 
 
-def _worker(args):
-    return grade_one(*args)
+def _worker(args, kwargs):
+    return grade_one(*args, **kwargs)
 
 
 def matplotlib_seed(directory: Path) -> Path:
@@ -127,8 +147,16 @@ def matplotlib_seed(directory: Path) -> Path:
 
 def grade_class(course: Course, unit: str, notebooks: dict[str, Path], *, jobs: int | None = None,
                 limits: Limits = Limits(), mode: Mode | None = None, feedback: bool = True,
-                progress: bool = True, ref: Reference | None = None) -> list[Outcome]:
-    """Grade every notebook in its own sandbox, ``jobs`` at a time, and record the results."""
+                progress: bool = True, ref: Reference | None = None, feedback_run: bool = True,
+                keep_notebooks: bool = False) -> list[Outcome]:
+    """Grade every notebook in its own sandbox, ``jobs`` at a time, recording each student as soon as
+    graded (a crash later loses nothing already graded).
+
+    ``feedback_run``: the learner's feedback comes from a second run without hidden tests (see
+    :mod:`segkit.course.grading.feedback`; ``submit`` turns it off). ``keep_notebooks``: keep the
+    executed notebooks in the returned outcomes (otherwise they are dropped once recorded, so the
+    grader's memory does not grow with the class).
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -140,28 +168,34 @@ def grade_class(course: Course, unit: str, notebooks: dict[str, Path], *, jobs: 
     jobs = max(1, jobs or os.cpu_count() or 1)
     pythonpath = segkit_pythonpath()
     outcomes: list[Outcome] = []
+
+    def done(outcome: Outcome) -> None:
+        record(course, unit, outcome, feedback=feedback)
+        if not keep_notebooks:
+            outcome.executed = outcome.feedback = None
+        outcomes.append(outcome)
+        bar.update()
+
     with tempfile.TemporaryDirectory(prefix="segkit-grade-") as tmp:
         seed = matplotlib_seed(Path(tmp))
+        kwargs = {"feedback_run": feedback_run}
         args = [(s, p, ref, course.release_dir / unit, limits, mode, pythonpath, seed) for s, p in notebooks.items()]
         bar = tqdm(total=len(args), desc=f"grading {unit}", unit="nb", disable=not progress)
         if jobs == 1:
             for a in args:
-                outcomes.append(grade_one(*a))
-                bar.update()
+                done(grade_one(*a, **kwargs))
         else:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(_worker, a): a[0] for a in args}
+                futures = {pool.submit(_worker, a, kwargs): a[0] for a in args}
                 for future in as_completed(futures):
                     try:
-                        outcomes.append(future.result())
+                        outcome = future.result()
                     except Exception as err:  # noqa: BLE001 - a worker crash costs that submission only
-                        outcomes.append(Outcome(futures[future], rejected=f"grading failed: {err}",
-                                                scores=[CellScore(g, 0.0, ref.points[g]) for g in ref.grade_ids()]))
-                    bar.update()
+                        outcome = Outcome(futures[future], rejected=f"grading failed: {err}",
+                                          scores=[CellScore(g, 0.0, ref.points[g]) for g in ref.grade_ids()])
+                    done(outcome)
         bar.close()
     outcomes.sort(key=lambda o: o.student)
-    for outcome in outcomes:
-        record(course, unit, outcome, feedback=feedback)
     return outcomes
 
 

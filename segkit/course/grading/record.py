@@ -54,7 +54,16 @@ def record(course: Course, unit: str, outcome: Outcome, *, feedback: bool = True
         return None
     from segkit.course.authoring.release import nbgrader_api
 
-    with quiet():
-        nbgrader_api(course.root).generate_feedback(unit, student, force=True)
+    # nbgrader makes the feedback page from autograded/: show it the learner's notebook (the run
+    # without hidden tests, when there is one), then put the graded run back for the instructor.
+    learner_copy = nbformat.from_dict(outcome.feedback) if outcome.feedback else None
+    if learner_copy is not None:
+        nbformat.write(learner_copy, str(autograded / f"{unit}.ipynb"))
+    try:
+        with quiet():
+            nbgrader_api(course.root).generate_feedback(unit, student, force=True)
+    finally:
+        if learner_copy is not None:
+            nbformat.write(executed, str(autograded / f"{unit}.ipynb"))
     html = course.root / "feedback" / student / unit / f"{unit}.html"
     return html if html.is_file() else None

@@ -21,19 +21,21 @@ TAMPER_ATTRS = {
     "settrace", "setprofile", "addaudithook", "_getframe", "f_back", "f_globals", "f_locals", "f_builtins",
     "tb_frame", "gi_frame", "cr_frame", "__builtins__", "__subclasses__", "__globals__", "__code__",
     "__closure__", "__dict__", "__getattribute__", "__setattr__", "co_code", "displayhook", "excepthook",
-    "meta_path", "path_hooks", "_ip", "history_manager",
+    "meta_path", "path_hooks", "_ip", "history_manager", "__traceback__", "tb_next", "f_code", "co_consts",
+    "cell_contents", "last_execution_result",
 }  # not "modules": nn.Module.modules() is everyday PyTorch, and sys.modules needs `import sys` (flagged)
 # Process control (subprocess, os.fork, os._exit, signals, sockets) is not listed: the sandbox
 # contains it. These reach into the interpreter that runs the tests.
 TAMPER_MODULES = {
     "builtins", "ctypes", "gc", "importlib", "IPython", "pickle", "marshal", "types", "code", "codeop",
-    "inspect", "sys", "dill", "cloudpickle",
+    "inspect", "sys", "dill", "cloudpickle", "linecache", "traceback",
 }
 # setattr / delattr only count on a module (setattr(torch, ...)); on a model they are model surgery.
 MODULE_SETTERS = {"setattr", "delattr"}
 TAMPER_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "get_ipython", "In", "Out", "_ih", "_oh", "_i", "_ii", "_iii"}
 MAX_BUDGET_CELL_CHARS = 20_000  # in a unit with a hand-in budget, a longer learner cell needs review
+ATTR_GETTERS = {"attrgetter", "methodcaller"}  # operator's getattr in disguise
 MODULE_NAMES = {"np", "numpy", "torch", "F", "nn", "segkit", "metrics", "math", "plt", "matplotlib", "builtins"}
 
 
@@ -80,6 +82,9 @@ def tamper_findings(notebook: nbformat.NotebookNode, ref: Reference) -> list[str
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and (
                     len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)):
                 findings.append(f"cell {name}: getattr with a computed name")
+            elif isinstance(node, ast.Call) and _called_name(node) in ATTR_GETTERS and not all(
+                    isinstance(a, ast.Constant) for a in node.args):
+                findings.append(f"cell {name}: {_called_name(node)} with a computed name")
         for node in ast.walk(tree):  # assignments to attributes of modules: patching what tests use
             targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else node.targets if isinstance(node, ast.Delete) else []
             for target in targets:
@@ -91,3 +96,9 @@ def tamper_findings(notebook: nbformat.NotebookNode, ref: Reference) -> list[str
                     if not dotted.startswith("torch.backends."):
                         findings.append(f"cell {name}: assigns {dotted}")
     return list(dict.fromkeys(findings))
+
+
+def _called_name(call: ast.Call) -> str | None:
+    """``f`` for ``f(...)`` and ``m.f(...)``."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None

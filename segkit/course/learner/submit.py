@@ -100,8 +100,9 @@ def submit(
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session warnings, not the learner's
         scratch = make_scratch_course(course, Path(tmp), [unit])
         generate(nbgrader_api(scratch.root), unit)
+        # the learner is the only reader of their feedback: no second run without hidden tests
         outcome = grading.grade_class(scratch, unit, {student: notebook}, jobs=1, mode=mode, progress=False,
-                                       limits=limits or grading.Limits())[0]
+                                       limits=limits or grading.Limits(), feedback_run=False, keep_notebooks=True)[0]
         result.notes += outcome.notes
         result.review = outcome.review
         if outcome.rejected:
