@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from segkit.metrics import check_labels
+from segkit._checks import check_finite, check_label_tensor, check_labels, check_tensor
 
 __all__ = [
     "connected_components",
@@ -44,16 +44,11 @@ def _check_map(x: Tensor | np.ndarray, name: str, dims: tuple[int, ...] = (2,)) 
     """An integer (or bool) tensor with ``x.dim()`` in ``dims``, non-empty, no negative value."""
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(x).__name__}")
-    if x.is_floating_point() or x.is_complex():
-        raise TypeError(f"{name} must be integer or bool, got dtype {x.dtype} "
-                        f"(threshold float masks first, e.g. mask > 0.5)")
+    shapes = " or ".join({2: "(H, W)", 3: "(N, H, W)"}.get(d, f"{d}-D") for d in dims)
+    check_tensor(x, name, f"{shapes} (or a numpy array)")
+    check_label_tensor(x, name, "integer or bool values", " (threshold float masks first, e.g. mask > 0.5)")
     if x.dim() not in dims:
-        shapes = " or ".join({2: "(H, W)", 3: "(N, H, W)"}.get(d, f"{d}-D") for d in dims)
         raise ValueError(f"{name} must be {shapes}, got shape {tuple(x.shape)}")
-    if x.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
     if x.dtype != torch.bool and int(x.min()) < 0:
         raise ValueError(f"{name} has negative values (min {int(x.min())})")
     return x.long()
@@ -204,12 +199,10 @@ def masks_to_boxes(instances: Tensor | np.ndarray) -> Tensor:
 
 
 def _check_boxes(boxes: Tensor, name: str) -> Tensor:
-    if not isinstance(boxes, Tensor) or boxes.dim() != 2 or boxes.shape[1] != 4:
-        shape = tuple(boxes.shape) if isinstance(boxes, Tensor) else type(boxes).__name__
-        raise ValueError(f"{name} must be a (K, 4) tensor of (x1, y1, x2, y2), got {shape}")
-    boxes = boxes.double()
-    if not bool(torch.isfinite(boxes).all()):
-        raise ValueError(f"{name} contain NaN or inf")
+    check_tensor(boxes, name, "(K, 4)")
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{name} must be a (K, 4) tensor of (x1, y1, x2, y2), got {tuple(boxes.shape)}")
+    boxes = check_finite(boxes.double(), name)
     if bool((boxes[:, 2] < boxes[:, 0]).any() | (boxes[:, 3] < boxes[:, 1]).any()):
         raise ValueError(f"{name} need x2 >= x1 and y2 >= y1")
     return boxes
@@ -355,11 +348,11 @@ def instance_scores(pred: Tensor | np.ndarray, target: Tensor | np.ndarray,
     num_pred, num_target = tp + fp, tp + fn
     if scores is None:
         scores = torch.ones(num_pred, dtype=torch.float64)
-    if not isinstance(scores, Tensor) or scores.shape != (num_pred,):
+    check_tensor(scores, "scores", f"({num_pred},)")
+    if scores.shape != (num_pred,):
         raise ValueError(f"scores must be a tensor of shape ({num_pred},), one per predicted "
-                         f"instance, got {tuple(scores.shape) if isinstance(scores, Tensor) else scores!r}")
-    if not bool(torch.isfinite(scores).all()):
-        raise ValueError("scores contain NaN or inf")
+                         f"instance, got {tuple(scores.shape)}")
+    check_finite(scores, "scores")
 
     nan = float("nan")
     pred_ids = torch.cat([matches.pred_ids, matches.unmatched_pred]).sort().values.cpu()
@@ -438,8 +431,7 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
     """
     pred_inst, gt_inst = _check_map(pred_inst, "pred_inst", (2, 3)), _check_map(gt_inst, "gt_inst", (2, 3))
     for name, sem in (("pred_sem", pred_sem), ("gt_sem", gt_sem)):
-        if not isinstance(sem, Tensor) or sem.is_floating_point() or sem.is_complex():
-            raise TypeError(f"{name} must be an integer tensor")
+        check_label_tensor(sem, name)
         check_labels(sem, num_classes, ignore_index, name=name)
     shapes = {"pred_sem": tuple(pred_sem.shape), "pred_inst": tuple(pred_inst.shape),
               "gt_sem": tuple(gt_sem.shape), "gt_inst": tuple(gt_inst.shape)}

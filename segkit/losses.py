@@ -15,7 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from segkit.metrics import check_labels
+from segkit._checks import (
+    check_finite,
+    check_ignore_index,
+    check_label_tensor,
+    check_labels,
+    check_num_classes,
+    check_number,
+    check_tensor,
+)
 
 __all__ = [
     "cross_entropy",
@@ -27,24 +35,22 @@ __all__ = [
 ]
 
 
-def _check_logits_target(logits: Tensor, target: Tensor, ignore_index: int | None) -> None:
-    if not isinstance(logits, Tensor) or not isinstance(target, Tensor):
-        raise TypeError(f"logits and target must be tensors, got {type(logits).__name__} "
-                        f"and {type(target).__name__}")
+def _check_logits_target(logits: Tensor, target: Tensor, ignore_index: int | None) -> int | None:
+    """Check a loss's inputs; returns ``ignore_index`` as an int (or None)."""
+    check_tensor(logits, "logits", "(N, C, *)")
+    check_tensor(target, "target", "(N, *)")
     if not logits.is_floating_point():
         raise TypeError(f"logits must be a float tensor, got dtype {logits.dtype}")
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+    if target.dtype == torch.bool:
         raise TypeError(f"target must hold integer class labels, got dtype {target.dtype}")
+    check_label_tensor(target, "target")
     if logits.dim() < 2 or target.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(f"logits (N, C, *) of shape {tuple(logits.shape)} do not match target "
                          f"(N, *) of shape {tuple(target.shape)}")
-    if target.numel() == 0:
-        raise ValueError(f"empty batch: target has shape {tuple(target.shape)}")
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
+    ignore_index = check_ignore_index(ignore_index)
     check_labels(target, logits.shape[1], ignore_index)
-    if not bool(torch.isfinite(logits).all()):
-        raise ValueError("logits contain NaN or inf")
+    check_finite(logits, "logits")
+    return ignore_index
 
 
 def _valid_and_safe(target: Tensor, ignore_index: int | None) -> tuple[Tensor | None, Tensor]:
@@ -74,7 +80,7 @@ def cross_entropy(logits: Tensor, target: Tensor, weight: Tensor | None = None,
 
     Built in lessons/02-workflow.
     """
-    _check_logits_target(logits, target, ignore_index)
+    ignore_index = _check_logits_target(logits, target, ignore_index)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     num_classes = logits.shape[1]
@@ -84,9 +90,9 @@ def cross_entropy(logits: Tensor, target: Tensor, weight: Tensor | None = None,
     if weight is None:
         w = torch.ones_like(nll)
     else:
-        if not isinstance(weight, Tensor) or weight.shape != (num_classes,):
-            raise ValueError(f"weight must be a tensor of shape ({num_classes},), got "
-                             f"{tuple(weight.shape) if isinstance(weight, Tensor) else weight!r}")
+        check_tensor(weight, "weight", f"({num_classes},)")
+        if weight.shape != (num_classes,):
+            raise ValueError(f"weight must be a tensor of shape ({num_classes},), got {tuple(weight.shape)}")
         if not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()):
             raise ValueError(f"weight must be finite and >= 0, got {weight.tolist()}")
         w = weight.to(nll)[safe]  # (N, *)
@@ -121,9 +127,8 @@ def soft_dice_loss(logits: Tensor, target: Tensor, ignore_index: int | None = No
 
     Built in lessons/05-unet.
     """
-    _check_logits_target(logits, target, ignore_index)
-    if not isinstance(smooth, (int, float)) or not smooth >= 0:
-        raise ValueError(f"smooth must be a number >= 0, got {smooth!r}")
+    ignore_index = _check_logits_target(logits, target, ignore_index)
+    smooth = check_number(smooth, "smooth", minimum=0)
     num_classes = logits.shape[1]
     valid, safe = _valid_and_safe(target, ignore_index)
     probs = F.softmax(logits, dim=1)  # (N, C, *)
@@ -161,8 +166,7 @@ def class_weights(masks_or_counts: Tensor | Iterable[Tensor], num_classes: int,
     """
     if method not in ("inverse", "median_freq"):
         raise ValueError(f"method must be 'inverse' or 'median_freq', got {method!r}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+    num_classes = check_num_classes(num_classes)
     if isinstance(masks_or_counts, Tensor) and masks_or_counts.dim() == 1:
         counts = masks_or_counts.detach().to("cpu", torch.float64)
         if counts.shape != (num_classes,):
@@ -188,12 +192,9 @@ def class_weights(masks_or_counts: Tensor | Iterable[Tensor], num_classes: int,
 
 
 def _class_counts(mask: Tensor, num_classes: int, ignore_index: int | None) -> Tensor:
-    if not isinstance(mask, Tensor) or mask.is_floating_point() or mask.dim() < 2:
-        raise TypeError(f"masks must be integer tensors with >= 2 dims, got "
-                        f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}"
-                        f"{'' if not isinstance(mask, Tensor) else f' of shape {tuple(mask.shape)}'}")
-    if mask.numel() == 0:
-        raise ValueError(f"mask is empty (shape {tuple(mask.shape)})")
+    check_label_tensor(mask, "mask")
+    if mask.dim() < 2:
+        raise ValueError(f"masks must have at least 2 dims (H, W), got shape {tuple(mask.shape)}")
     check_labels(mask, num_classes, ignore_index, name="mask")
     labels = mask.reshape(-1).long()
     if ignore_index is not None:

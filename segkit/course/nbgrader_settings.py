@@ -117,3 +117,18 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def nbgrader_api(root: Path, *, use_db: bool = True):
+    """An in-process ``NbGraderAPI`` for the course at ``root`` with the course's settings
+    (``use_db=False``: generate without touching the gradebook)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config()
+    configure(config, root)
+    if not use_db:
+        config.GenerateAssignment.no_database = True
+        config.SaveCells.enabled = False
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)

@@ -10,14 +10,14 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
 ``deeplab.py`` (lessons/06-deeplab), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
-``_utils.py`` (the shared "check -> segment -> upsample" base).
+``_utils.py`` (the shared "check -> pad -> segment -> upsample" base and ``pad_to_stride``).
 """
 from __future__ import annotations
 
 from types import MappingProxyType
 from typing import Any, Callable
 
-from segkit.models._utils import SegmentationModel, count_parameters
+from segkit.models._utils import SegmentationModel, count_parameters, pad_to_stride
 from segkit.models.backbones import BACKBONES, TinyBackbone, build_backbone
 from segkit.models.convert import from_torchvision, to_torchvision
 from segkit.models.deeplab import (
@@ -111,5 +111,6 @@ __all__ = [
     "count_parameters",
     "crop_like",
     "from_torchvision",
+    "pad_to_stride",
     "to_torchvision",
 ]

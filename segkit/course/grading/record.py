@@ -52,7 +52,7 @@ def record(course: Course, unit: str, outcome: Outcome, *, feedback: bool = True
         gb.db.commit()
     if not feedback or executed is None:
         return None
-    from segkit.course.authoring.release import nbgrader_api
+    from segkit.course.nbgrader_settings import nbgrader_api
 
     # nbgrader makes the feedback page from autograded/: show it the learner's notebook (the run
     # without hidden tests, when there is one), then put the graded run back for the instructor.
