@@ -8,8 +8,8 @@ One submission goes through, in order (one module each)::
     scan       static scan of the learner's cells for tools that tamper with tests
     execute    cell by cell in a confined kernel (segkit.course.sandbox), tripwires, replays
     budget     a hand-in's CPU budget and the block of cells scored from it
-    score      points by nbgrader's rules, redaction of quoted hidden tests
-    record     the autograded notebook, gradebook rows and feedback HTML
+    score      points by the trusted rules, redaction of quoted hidden tests
+    record     the autograded notebook (sanitize: inert in any browser), gradebook rows and feedback HTML
     classrun   grade_one (the pipeline above) and grade_class (a class, in parallel)
 
 ``environment`` holds the one kernel environment shared by the grader, ``submit`` and the
