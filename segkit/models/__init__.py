@@ -9,7 +9,8 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
     model = segkit.models.from_torchvision(torchvision.models.segmentation.fcn_resnet50(...))
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
-``deeplab.py`` (lessons/06-deeplab), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
+``deeplab.py`` (lessons/06-deeplab), ``maskformer.py`` (lessons/14-masks-as-queries: its ``forward``
+gives class scores, ``forward_sets`` the (class, mask) set), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
 ``_utils.py`` (the shared "check -> segment -> upsample" base).
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ from segkit.models.fcn import (
     bilinear_upsampler,
     crop_like,
 )
+from segkit.models.maskformer import MaskFormer
 from segkit.models.unet import DoubleConv, Down, Up, UNet
 
 
@@ -67,6 +69,7 @@ MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyTy
         "unet": _unet,
         "deeplabv3": _deeplab(False),
         "deeplabv3plus": _deeplab(True),
+        "maskformer": lambda num_classes, **kwargs: MaskFormer(num_classes, **kwargs),
     }
 )
 """Model name -> builder ``(num_classes, **kwargs) -> model``; read-only."""
@@ -98,6 +101,7 @@ __all__ = [
     "FCN",
     "FCNHead",
     "FCN_VARIANTS",
+    "MaskFormer",
     "MODELS",
     "SegmentationModel",
     "SkipFusion",
