@@ -11,6 +11,7 @@ import torch
 
 import segkit.models as M
 from segkit.losses import set_prediction_loss
+import segkit.models.maskformer as mf
 from segkit.models.maskformer import (
     MaskFormer,
     fourier_features,
@@ -225,3 +226,25 @@ def test_set_targets_from_semantic_and_instance_maps():
     assert empty_classes.shape == (0,) and empty_masks.shape == (0, 2, 2)
     with pytest.raises(ValueError, match="two \\(H, W\\) maps"):
         set_targets(semantic, instances[:2])
+
+
+def test_tiled_inference_is_plain_inference_on_one_window_and_covers_a_large_image():
+    torch.manual_seed(6)
+    model = MaskFormer(2, **SMALL).eval()
+    with torch.no_grad():
+        model.class_head.bias[1] += 6.0  # confident "thing" queries, so that there is something to paste
+    image = torch.rand(3, 32, 32)
+    one = mf.tiled_panoptic_inference(model, image, tile=32, stride=32, stuff_classes=(0,), score_threshold=0.2)
+    with torch.no_grad():
+        out = model.forward_sets(image[None])
+    plain = panoptic_inference(out.class_logits[0], out.mask_logits[0], (0,), score_threshold=0.2)
+    assert torch.equal(one.instances, plain.instances) and torch.equal(one.semantic, plain.semantic)
+    big = mf.tiled_panoptic_inference(model, torch.rand(3, 56, 72), tile=32, stride=20, stuff_classes=(0,),
+                                      score_threshold=0.2)
+    assert big.semantic.shape == big.instances.shape == (56, 72)
+    ids = big.instances.unique()
+    assert ids[0] == 0 and ids[1:].tolist() == list(range(1, int(big.instances.max()) + 1)), "ids 1..I, no gap"
+    assert len(big.scores) == len(big.classes) == int(big.instances.max()) > 0
+    assert torch.equal(big.scores, big.scores.sort(descending=True).values)
+    with pytest.raises(ValueError, match="stride <= tile"):
+        mf.tiled_panoptic_inference(model, image, tile=16, stride=20)
