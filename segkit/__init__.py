@@ -4,8 +4,8 @@ The package reads in the order the course teaches it::
 
     segkit.data        procedural datasets (shapes, street, cells, aerial, indoor), real samples, real-data adapters
     segkit.transforms  joint image/mask augmentation
-    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones
-    segkit.losses      pixel-wise cross-entropy, soft Dice
+    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones, MaskFormer (mask classification)
+    segkit.losses      pixel-wise cross-entropy, soft Dice, the set-prediction loss (Hungarian matching)
     segkit.metrics     confusion matrix, IoU, mIoU, Dice, streaming accumulator
     segkit.instances   connected components, instance matching, AP50, panoptic quality
     segkit.train       fit / evaluate, checkpoints, the training CLI

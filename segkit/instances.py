@@ -1,4 +1,5 @@
-"""From semantic masks to instances: components, boxes, matching, AP and panoptic quality.
+"""From semantic masks to instances: components, boxes, matching, AP and panoptic quality, and
+unit 08's two ways of splitting touching objects (a boundary class, distance transform + watershed).
 
 An *instance map* is an integer ``(H, W)`` tensor: 0 = no instance, ``k > 0`` = pixel of instance
 ``k``. Functions returning one value per instance list the instances in increasing id order.
@@ -34,6 +35,9 @@ __all__ = [
     "match_instances",
     "instance_scores",
     "panoptic_quality",
+    "boundary_target",
+    "split_by_boundary_class",
+    "split_by_watershed",
 ]
 
 # Neighbour offsets (dy, dx) looking forward in raster order; the other half is symmetric.
@@ -469,3 +473,90 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
         "pq_per_class": pq, "sq_per_class": sq, "rq_per_class": rq,
         "tp": tp, "fp": fp, "fn": fn,
     }
+
+
+# ---------------------------------------------------------------- splitting touching objects (lessons/08)
+
+
+def boundary_target(instances: Tensor | np.ndarray) -> Tensor:
+    """Three-class training target that separates touching instances: 0 background, 1 interior,
+    2 boundary (an instance pixel with a 4-neighbour of another value; outside the image does not count).
+
+    Args:
+        instances: instance map ``(H, W)``, 0 = none.
+
+    Returns:
+        int64 ``(H, W)`` in {0, 1, 2}.
+
+    Built in lessons/08-semantic-vs-instance.
+    """
+    ids = _check_map(instances, "instances")
+    differs = torch.zeros_like(ids, dtype=torch.bool)  # has a 4-neighbour with another value
+    vertical = ids[1:, :] != ids[:-1, :]  # (H-1, W)
+    horizontal = ids[:, 1:] != ids[:, :-1]  # (H, W-1)
+    differs[1:, :] |= vertical
+    differs[:-1, :] |= vertical
+    differs[:, 1:] |= horizontal
+    differs[:, :-1] |= horizontal
+    target = (ids > 0).long()
+    target[(ids > 0) & differs] = 2
+    return target
+
+
+def split_by_boundary_class(probs: Tensor, seed_threshold: float = 0.7, grow_steps: int = 3) -> Tensor:
+    """Instances from a background / interior / boundary prediction (:func:`boundary_target`'s classes).
+
+    Seeds are the 4-connected components of the pixels whose interior probability exceeds
+    ``seed_threshold``; each seed then grows ``grow_steps`` times by one pixel (3 x 3 max-pooling
+    of the ids) into the predicted foreground (argmax interior or boundary) that has no id yet.
+
+    Args:
+        probs: float ``(3, H, W)``, class probabilities (softmax of the logits).
+
+    Returns:
+        int64 instance map ``(H, W)``.
+
+    Built in lessons/08-semantic-vs-instance.
+    """
+    if not isinstance(probs, Tensor) or not probs.is_floating_point() or probs.dim() != 3 or probs.shape[0] != 3:
+        raise ValueError(f"probs must be a float (3, H, W) tensor, got "
+                         f"{tuple(probs.shape) if isinstance(probs, Tensor) else type(probs).__name__}")
+    if isinstance(grow_steps, bool) or not isinstance(grow_steps, int) or grow_steps < 0:
+        raise ValueError(f"grow_steps must be an int >= 0, got {grow_steps!r}")
+    ids, _ = connected_components(probs[1] > seed_threshold)  # sure interior only
+    foreground = probs.argmax(0) > 0
+    for _ in range(grow_steps):
+        neighbour = torch.nn.functional.max_pool2d(ids[None, None].float(), 3, stride=1, padding=1)[0, 0].long()
+        ids = torch.where((ids == 0) & foreground, neighbour, ids)
+    return ids
+
+
+def split_by_watershed(foreground: Tensor | np.ndarray, min_distance: int) -> Tensor:
+    """Split touching round objects by their shape: distance transform, one marker per local maximum
+    (at least ``min_distance`` pixels apart, per connected blob), watershed of the inverted distance.
+
+    Needs scipy and scikit-image (``pip install scipy scikit-image``).
+
+    Args:
+        foreground: ``(H, W)`` bool or 0/1.
+        min_distance: the smallest distance between two markers, about an object's radius.
+
+    Returns:
+        int64 instance map ``(H, W)`` (on the CPU).
+
+    Built in lessons/08-semantic-vs-instance.
+    """
+    try:
+        import scipy.ndimage as ndi
+        from skimage import feature, segmentation
+    except ImportError as error:
+        raise ImportError("split_by_watershed needs scipy and scikit-image: pip install scipy scikit-image") from error
+    mask = _check_map(foreground, "foreground").cpu().numpy() != 0
+    if isinstance(min_distance, bool) or not isinstance(min_distance, int) or min_distance < 1:
+        raise ValueError(f"min_distance must be a positive int, got {min_distance!r}")
+    distance = ndi.distance_transform_edt(mask)  # (H, W) float64
+    blobs = connected_components(torch.from_numpy(mask))[0].numpy()
+    peaks = feature.peak_local_max(distance, min_distance=min_distance, labels=blobs, exclude_border=False)
+    markers = np.zeros(mask.shape, dtype=np.int64)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)  # one marker per hill
+    return torch.from_numpy(segmentation.watershed(-distance, markers, mask=mask)).long()

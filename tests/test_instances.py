@@ -234,3 +234,55 @@ def test_bad_inputs_raise_clear_errors(case):
     _, call, error, fragment = case
     with pytest.raises(error, match=re.escape(fragment)):
         call()
+
+
+# ---------------------------------------------------------------- splitting touching objects (unit 08's methods)
+
+
+def _boundary_reference(ids):
+    padded = torch.nn.functional.pad(ids[None, None].double(), (1, 1, 1, 1), mode="replicate")[0, 0]
+    centre = padded[1:-1, 1:-1]
+    differs = ((padded[:-2, 1:-1] != centre) | (padded[2:, 1:-1] != centre)
+               | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
+    out = (ids > 0).long()
+    out[(ids > 0) & differs] = 2
+    return out
+
+
+def test_boundary_target_matches_a_padded_reference():
+    ids = torch.tensor([[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 2], [0, 1, 1, 1, 2]])
+    assert I.boundary_target(ids).tolist() == [[0, 0, 0, 0, 0], [0, 2, 2, 2, 0], [0, 2, 1, 2, 2], [0, 2, 1, 2, 2]]
+    gen = torch.Generator().manual_seed(0)
+    blocks = torch.randint(0, 4, (9, 11), generator=gen).repeat_interleave(3, 0).repeat_interleave(2, 1)
+    before = blocks.clone()
+    assert torch.equal(I.boundary_target(blocks), _boundary_reference(blocks))
+    assert torch.equal(blocks, before)
+
+
+def _two_touching_discs(size=40, radius=8):
+    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    a = (ys - 20) ** 2 + (xs - 13) ** 2 <= radius**2
+    b = (ys - 20) ** 2 + (xs - 27) ** 2 <= radius**2
+    return a, b
+
+
+def test_split_by_watershed_separates_two_touching_discs():
+    a, b = _two_touching_discs()
+    assert I.connected_components(a | b)[1] == 1, "the discs touch: one component"
+    split = I.split_by_watershed(a | b, min_distance=4)
+    assert split.dtype == torch.int64 and int(split.max()) == 2
+    matches = I.match_instances(split, a.long() + 2 * (b & ~a).long(), 0.5)
+    assert len(matches.pred_ids) == 2
+
+
+def test_split_by_boundary_class_splits_at_the_predicted_boundary():
+    a, b = _two_touching_discs()
+    truth = a.long() + 2 * (b & ~a).long()
+    target = I.boundary_target(truth)
+    probs = torch.nn.functional.one_hot(target, 3).permute(2, 0, 1).float()  # a perfect prediction
+    split = I.split_by_boundary_class(probs)
+    assert int(split.max()) == 2
+    assert torch.equal(split > 0, truth > 0), "the seeds grow back over the boundary ring"
+    assert len(I.match_instances(split, truth, 0.5).pred_ids) == 2
+    with pytest.raises(ValueError, match="probs must be a float \\(3, H, W\\)"):
+        I.split_by_boundary_class(probs[:2])
