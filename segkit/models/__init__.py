@@ -9,7 +9,9 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
     model = segkit.models.from_torchvision(torchvision.models.segmentation.fcn_resnet50(...))
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
-``deeplab.py`` (lessons/06-deeplab), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
+``deeplab.py`` (lessons/06-deeplab), ``promptable.py`` (a SAM-style promptable segmenter,
+lessons/15-promptable-segmentation), ``backbones.py``, ``convert.py`` (torchvision <-> segkit,
+transformers -> segkit),
 ``_utils.py`` (the shared "check -> segment -> upsample" base).
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Callable
 
 from segkit.models._utils import SegmentationModel, count_parameters
 from segkit.models.backbones import BACKBONES, TinyBackbone, build_backbone
-from segkit.models.convert import from_torchvision, to_torchvision
+from segkit.models.convert import from_torchvision, from_transformers, to_torchvision
 from segkit.models.deeplab import (
     ASPP,
     ASPPConv,
@@ -37,6 +39,7 @@ from segkit.models.fcn import (
     bilinear_upsampler,
     crop_like,
 )
+from segkit.models.promptable import MaskDecoder, PromptableSegmenter, PromptEncoder
 from segkit.models.unet import DoubleConv, Down, Up, UNet
 
 
@@ -99,6 +102,9 @@ __all__ = [
     "FCNHead",
     "FCN_VARIANTS",
     "MODELS",
+    "MaskDecoder",
+    "PromptEncoder",
+    "PromptableSegmenter",
     "SegmentationModel",
     "SkipFusion",
     "TinyBackbone",
@@ -111,5 +117,6 @@ __all__ = [
     "count_parameters",
     "crop_like",
     "from_torchvision",
+    "from_transformers",
     "to_torchvision",
 ]
