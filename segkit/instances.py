@@ -13,6 +13,11 @@ Matching rule: a prediction and a target match when their IoU is *strictly* abov
 At thresholds >= 0.5 each instance can match at most one other (two disjoint masks cannot both
 overlap a third by more than half of their union), so the matching is unique; below 0.5 pairs
 are taken greedily by decreasing IoU.
+
+Interactive segmentation (a user clicks, a model answers with a mask) is measured by simulating
+the user: :func:`next_click` puts the next click where the current mask is most wrong, and
+:func:`noc` counts the clicks needed to reach an IoU (NoC@85, NoC@90), as in the RITM, SimpleClick
+and SAM evaluations.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from segkit._checks import check_finite, check_label_tensor, check_labels, check_tensor
@@ -38,6 +44,9 @@ __all__ = [
     "boundary_target",
     "split_by_boundary_class",
     "split_by_watershed",
+    "distance_to_boundary",
+    "next_click",
+    "noc",
 ]
 
 # Neighbour offsets (dy, dx) looking forward in raster order; the other half is symmetric.
@@ -560,3 +569,105 @@ def split_by_watershed(foreground: Tensor | np.ndarray, min_distance: int) -> Te
     markers = np.zeros(mask.shape, dtype=np.int64)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)  # one marker per hill
     return torch.from_numpy(segmentation.watershed(-distance, markers, mask=mask)).long()
+
+
+# ------------------------------------------------------------- interactive segmentation
+
+
+def _check_binary(x: Tensor | np.ndarray, name: str) -> Tensor:
+    """A bool (or integer, nonzero = True) ``(H, W)`` tensor."""
+    return _check_map(x, name) != 0
+
+
+def distance_to_boundary(mask: Tensor | np.ndarray) -> Tensor:
+    """Squared Euclidean distance of every True pixel to the nearest False pixel, the image border
+    counting as False (as if the mask were padded by one pixel of False); 0 on False pixels.
+
+    Exact, in two separable passes (distance along each column, then the lower envelope along each
+    row); the square root is ``scipy.ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]``.
+
+    Args:
+        mask: bool (or integer, nonzero = True) ``(H, W)``.
+
+    Returns:
+        int64 ``(H, W)``.
+    """
+    fg = F.pad(_check_binary(mask, "mask"), (1, 1, 1, 1), value=False)  # (H + 2, W + 2), False border
+    height, width = fg.shape
+    rows = torch.arange(height, device=fg.device)[:, None].expand(height, width)
+    # pass 1: distance to the nearest False pixel in the same column (one exists: the border)
+    above = torch.where(fg, 0, rows).cummax(0).values  # last False row at or above
+    below = torch.where(fg, height, rows).flip(0).cummin(0).values.flip(0)  # first False row at or below
+    column = torch.minimum(rows - above, below - rows).long()  # (H + 2, W + 2)
+    # pass 2: d2(y, x) = min over x' of (x - x')^2 + column(y, x')^2, a few rows at a time
+    offsets = (torch.arange(width, device=fg.device)[:, None] - torch.arange(width, device=fg.device)[None, :]) ** 2
+    chunk = max(1, 2**22 // (width * width))
+    squared = torch.cat([(column[i : i + chunk, None, :] ** 2 + offsets).amin(-1)  # (chunk, W + 2)
+                         for i in range(0, height, chunk)])
+    return squared[1:-1, 1:-1]
+
+
+def next_click(pred: Tensor | np.ndarray, target: Tensor | np.ndarray) -> tuple[int, int, bool] | None:
+    """The simulated user's next click: at the pixel deepest inside the largest error.
+
+    The false negatives (``target & ~pred``) and false positives (``pred & ~target``) each get a
+    Euclidean distance transform, the image border counting as boundary. The click is positive at
+    the farthest false-negative pixel when that distance is strictly larger than the farthest
+    false-positive one, otherwise negative at the farthest false-positive pixel. Ties of the
+    farthest pixel go to the first in row-major order. An empty prediction thus gets its first
+    click at the object pixel farthest from the object's boundary.
+
+    Args:
+        pred, target: bool (or integer, nonzero = True) ``(H, W)`` masks of the same shape.
+
+    Returns:
+        ``(y, x, positive)`` (row, column, whether the click is on the object), or None when
+        ``pred`` equals ``target``.
+
+    Raises:
+        TypeError / ValueError: not integer or bool, not 2-D, empty, or shapes differ.
+
+    Built in lessons/15-promptable-segmentation.
+    """
+    pred, target = _check_binary(pred, "pred"), _check_binary(target, "target")
+    if pred.shape != target.shape:
+        raise ValueError(f"pred of shape {tuple(pred.shape)} does not match target of shape {tuple(target.shape)}")
+    errors = pred ^ target
+    if not errors.any():
+        return None
+    ys, xs = errors.nonzero(as_tuple=True)  # only the errors' bounding box matters: outside it
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1  # there is no error
+    fn = (target & ~pred)[y0:y1, x0:x1]
+    fp = (pred & ~target)[y0:y1, x0:x1]
+    d_fn, d_fp = distance_to_boundary(fn), distance_to_boundary(fp)
+    positive = bool(d_fn.max() > d_fp.max())
+    index = int((d_fn if positive else d_fp).flatten().argmax())  # the first maximum in row-major order
+    width = x1 - x0
+    return y0 + index // width, x0 + index % width, positive
+
+
+def noc(ious: Sequence[float] | Tensor | np.ndarray, threshold: float, max_clicks: int = 20) -> int:
+    """Number of clicks: the 1-based index of the first IoU >= ``threshold`` among the first
+    ``max_clicks`` (``ious[k]`` is the IoU after click ``k + 1``), or ``max_clicks`` when never
+    reached. NoC@85 / NoC@90 over a set of instances is the mean of ``noc(..., 0.85 / 0.90)``.
+
+    Raises:
+        ValueError: ``threshold`` outside ``(0, 1]`` (write 0.85, not 85), ``max_clicks`` not a
+            positive int, ``ious`` not 1-D or holding NaN.
+
+    Built in lessons/15-promptable-segmentation.
+    """
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1] (e.g. 0.85 for NoC@85), got {threshold!r}")
+    if not isinstance(max_clicks, int) or isinstance(max_clicks, bool) or max_clicks < 1:
+        raise ValueError(f"max_clicks must be a positive int, got {max_clicks!r}")
+    values = ious if isinstance(ious, Tensor) else torch.as_tensor(np.asarray(ious, dtype=np.float64))
+    if not values.is_floating_point():
+        values = values.double()
+    if values.dim() != 1:
+        raise ValueError(f"ious must be 1-D (one IoU per click), got shape {tuple(values.shape)}")
+    values = values[:max_clicks]
+    if values.isnan().any():
+        raise ValueError(f"ious holds NaN at clicks {(values.isnan().nonzero().flatten() + 1).tolist()}")
+    reached = (values >= threshold).nonzero()
+    return int(reached[0]) + 1 if len(reached) else max_clicks

@@ -10,9 +10,10 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
 ``deeplab.py`` (lessons/06-deeplab), ``maskformer.py`` (lessons/14-masks-as-queries: its ``forward``
-gives class scores, ``forward_sets`` the (class, mask) set), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
-``_utils.py`` (the shared "check -> pad -> segment -> upsample" base and ``pad_to_stride``),
-``registry.py`` (the per-pixel models by name; ``MODELS`` below adds the models built on them).
+gives class scores, ``forward_sets`` the (class, mask) set), ``promptable.py`` (a SAM-style promptable
+segmenter, lessons/15-promptable-segmentation), ``backbones.py``, ``convert.py`` (torchvision <-> segkit,
+transformers -> segkit), ``_utils.py`` (the shared "check -> pad -> segment -> upsample" base and
+``pad_to_stride``), ``registry.py`` (the per-pixel models by name; ``MODELS`` below adds the models built on them).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any, Callable
 
 from segkit.models._utils import SegmentationModel, count_parameters, pad_to_stride
 from segkit.models.backbones import BACKBONES, TinyBackbone, build_backbone
-from segkit.models.convert import from_torchvision, to_torchvision
+from segkit.models.convert import from_torchvision, from_transformers, to_torchvision
 from segkit.models.deeplab import (
     ASPP,
     ASPPConv,
@@ -41,6 +42,7 @@ from segkit.models.fcn import (
 )
 from segkit.models.maskformer import MaskFormer
 from segkit.models.registry import PIXEL_MODELS
+from segkit.models.promptable import MaskDecoder, PromptableSegmenter, PromptEncoder
 from segkit.models.unet import DoubleConv, Down, Up, UNet
 
 
@@ -81,6 +83,9 @@ __all__ = [
     "FCN_VARIANTS",
     "MaskFormer",
     "MODELS",
+    "MaskDecoder",
+    "PromptEncoder",
+    "PromptableSegmenter",
     "SegmentationModel",
     "SkipFusion",
     "TinyBackbone",
@@ -94,5 +99,6 @@ __all__ = [
     "crop_like",
     "from_torchvision",
     "pad_to_stride",
+    "from_transformers",
     "to_torchvision",
 ]
