@@ -1,4 +1,4 @@
-"""Segmentation models written from scratch in plain ``torch.nn``: FCN, U-Net, DeepLabV3(+).
+"""Segmentation models written from scratch in plain ``torch.nn``: FCN, U-Net, DeepLabV3(+), SegFormer.
 
 Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, W)`` for any
 ``H, W >= model.stride``, and exposes ``model.num_classes``, ``model.stride`` and ``model.config``
@@ -7,9 +7,12 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
     model = segkit.models.build_model("deeplabv3", num_classes=3, backbone="tiny")
     model = segkit.models.FCN(21, backbone="resnet50", variant="8s")
     model = segkit.models.from_torchvision(torchvision.models.segmentation.fcn_resnet50(...))
+    model = segkit.models.build_model("segformer", num_classes=150, config="b0")
+    model = segkit.models.from_transformers(SegformerForSemanticSegmentation.from_pretrained(...))
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
-``deeplab.py`` (lessons/06-deeplab), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
+``deeplab.py`` (lessons/06-deeplab), ``segformer.py`` (lessons/13-transformers), ``backbones.py``,
+``convert.py`` (torchvision <-> segkit, transformers -> segkit),
 ``_utils.py`` (the shared "check -> segment -> upsample" base).
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Callable
 
 from segkit.models._utils import SegmentationModel, count_parameters
 from segkit.models.backbones import BACKBONES, TinyBackbone, build_backbone
-from segkit.models.convert import from_torchvision, to_torchvision
+from segkit.models.convert import from_torchvision, from_transformers, to_torchvision
 from segkit.models.deeplab import (
     ASPP,
     ASPPConv,
@@ -37,6 +40,17 @@ from segkit.models.fcn import (
     bilinear_upsampler,
     crop_like,
 )
+from segkit.models.segformer import (
+    SEGFORMER_CONFIGS,
+    AllMLPDecoder,
+    EfficientSelfAttention,
+    MixFFN,
+    MixTransformer,
+    MixTransformerBlock,
+    OverlapPatchEmbed,
+    SegFormer,
+    SegFormerConfig,
+)
 from segkit.models.unet import DoubleConv, Down, Up, UNet
 
 
@@ -49,6 +63,10 @@ def _fcn(variant: str) -> Callable[..., SegmentationModel]:
 
 def _unet(num_classes: int, **kwargs: Any) -> SegmentationModel:
     return UNet(num_classes=num_classes, **kwargs)
+
+
+def _segformer(num_classes: int, **kwargs: Any) -> SegmentationModel:
+    return SegFormer(num_classes, **kwargs)
 
 
 def _deeplab(plus: bool) -> Callable[..., SegmentationModel]:
@@ -67,6 +85,7 @@ MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyTy
         "unet": _unet,
         "deeplabv3": _deeplab(False),
         "deeplabv3plus": _deeplab(True),
+        "segformer": _segformer,
     }
 )
 """Model name -> builder ``(num_classes, **kwargs) -> model``; read-only."""
@@ -75,7 +94,8 @@ MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyTy
 def build_model(name: str, num_classes: int, **kwargs: Any) -> SegmentationModel:
     """Build a model by name (see ``MODELS``), e.g. ``build_model("fcn8s", 3, backbone="tiny")``.
 
-    ``kwargs`` go to the model's constructor (``backbone=``, ``output_stride=``, ``base_channels=`` ...).
+    ``kwargs`` go to the model's constructor (``backbone=``, ``output_stride=``, ``base_channels=``,
+    ``config="b0"`` for SegFormer ...).
 
     Raises:
         ValueError: unknown name (the message lists the valid ones), or a bad argument.
@@ -89,16 +109,25 @@ __all__ = [
     "ASPP",
     "ASPPConv",
     "ASPPPooling",
+    "AllMLPDecoder",
     "BACKBONES",
     "DeepLabHead",
     "DeepLabV3",
     "DeepLabV3PlusHead",
     "DoubleConv",
     "Down",
+    "EfficientSelfAttention",
     "FCN",
     "FCNHead",
     "FCN_VARIANTS",
     "MODELS",
+    "MixFFN",
+    "MixTransformer",
+    "MixTransformerBlock",
+    "OverlapPatchEmbed",
+    "SEGFORMER_CONFIGS",
+    "SegFormer",
+    "SegFormerConfig",
     "SegmentationModel",
     "SkipFusion",
     "TinyBackbone",
@@ -111,5 +140,6 @@ __all__ = [
     "count_parameters",
     "crop_like",
     "from_torchvision",
+    "from_transformers",
     "to_torchvision",
 ]
