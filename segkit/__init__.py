@@ -4,7 +4,7 @@ The package reads in the order the course teaches it::
 
     segkit.data        procedural datasets (shapes, street, cells, aerial, indoor), real samples, real-data adapters
     segkit.transforms  joint image/mask augmentation
-    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones
+    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones; SegFormer (from_transformers loads its weights)
     segkit.losses      pixel-wise cross-entropy, soft Dice
     segkit.metrics     confusion matrix, IoU, mIoU, Dice, streaming accumulator
     segkit.instances   connected components, instance matching, AP50, panoptic quality
