@@ -150,7 +150,7 @@ def predict_on_device(report: Report, device: torch.device) -> None:
     import copy
 
     from segkit.data import load_dataset
-    from segkit.inference import load_model
+    from segkit.zoo import load_model
 
     report.add(f"\n## 4. predict and sliding windows on {device} vs the CPU")
     model = load_model("cells-unet-small", device="cpu")
@@ -215,7 +215,7 @@ def parity_timings(report: Report, device: torch.device, quick: bool) -> None:
 
 def notebooks(report: Report) -> None:
     from segkit.course.config import Course
-    from segkit.course.submit import submit
+    from segkit.course.learner.submit import submit
 
     course = Course.find(ROOT)
     report.add("\n## 6. Solution notebooks on this machine\n\n| unit | points | seconds |\n|---|---:|---:|")

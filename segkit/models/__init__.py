@@ -1,4 +1,4 @@
-"""Segmentation models written from scratch in plain ``torch.nn``: FCN, U-Net, DeepLabV3(+), SegFormer.
+"""Segmentation models written from scratch in plain ``torch.nn``: FCN, U-Net, DeepLabV3(+).
 
 Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, W)`` for any
 ``H, W >= model.stride``, and exposes ``model.num_classes``, ``model.stride`` and ``model.config``
@@ -11,16 +11,18 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
     model = segkit.models.from_transformers(SegformerForSemanticSegmentation.from_pretrained(...))
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
-``deeplab.py`` (lessons/06-deeplab), ``segformer.py`` (lessons/13-transformers), ``backbones.py``,
-``convert.py`` (torchvision <-> segkit, transformers -> segkit),
-``_utils.py`` (the shared "check -> segment -> upsample" base).
+``deeplab.py`` (lessons/06-deeplab), ``segformer.py`` (lessons/13-transformers), ``maskformer.py``
+(lessons/14-masks-as-queries: its ``forward`` gives class scores, ``forward_sets`` the (class, mask)
+set), ``promptable.py`` (a SAM-style promptable segmenter, lessons/15-promptable-segmentation), ``backbones.py``, ``convert.py`` (torchvision <-> segkit,
+transformers -> segkit), ``_utils.py`` (the shared "check -> pad -> segment -> upsample" base and
+``pad_to_stride``), ``registry.py`` (the per-pixel models by name; ``MODELS`` below adds the models built on them).
 """
 from __future__ import annotations
 
 from types import MappingProxyType
 from typing import Any, Callable
 
-from segkit.models._utils import SegmentationModel, count_parameters
+from segkit.models._utils import SegmentationModel, count_parameters, pad_to_stride
 from segkit.models.backbones import BACKBONES, TinyBackbone, build_backbone
 from segkit.models.convert import from_torchvision, from_transformers, to_torchvision
 from segkit.models.deeplab import (
@@ -40,6 +42,9 @@ from segkit.models.fcn import (
     bilinear_upsampler,
     crop_like,
 )
+from segkit.models.maskformer import MaskFormer
+from segkit.models.registry import PIXEL_MODELS
+from segkit.models.promptable import MaskDecoder, PromptableSegmenter, PromptEncoder
 from segkit.models.segformer import (
     SEGFORMER_CONFIGS,
     AllMLPDecoder,
@@ -54,38 +59,11 @@ from segkit.models.segformer import (
 from segkit.models.unet import DoubleConv, Down, Up, UNet
 
 
-def _fcn(variant: str) -> Callable[..., SegmentationModel]:
-    def build(num_classes: int, **kwargs: Any) -> SegmentationModel:
-        return FCN(num_classes, variant=variant, **kwargs)
-
-    return build
-
-
-def _unet(num_classes: int, **kwargs: Any) -> SegmentationModel:
-    return UNet(num_classes=num_classes, **kwargs)
-
-
-def _segformer(num_classes: int, **kwargs: Any) -> SegmentationModel:
-    return SegFormer(num_classes, **kwargs)
-
-
-def _deeplab(plus: bool) -> Callable[..., SegmentationModel]:
-    def build(num_classes: int, **kwargs: Any) -> SegmentationModel:
-        return DeepLabV3(num_classes, plus=plus, **kwargs)
-
-    return build
-
-
 MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyType(
     {
-        "fcn32s": _fcn("32s"),
-        "fcn16s": _fcn("16s"),
-        "fcn8s": _fcn("8s"),
-        "fcn_dilated": _fcn("dilated"),
-        "unet": _unet,
-        "deeplabv3": _deeplab(False),
-        "deeplabv3plus": _deeplab(True),
-        "segformer": _segformer,
+        **PIXEL_MODELS,
+        "maskformer": lambda num_classes, **kwargs: MaskFormer(num_classes, **kwargs),
+        "segformer": lambda num_classes, **kwargs: SegFormer(num_classes, **kwargs),
     }
 )
 """Model name -> builder ``(num_classes, **kwargs) -> model``; read-only."""
@@ -94,8 +72,7 @@ MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyTy
 def build_model(name: str, num_classes: int, **kwargs: Any) -> SegmentationModel:
     """Build a model by name (see ``MODELS``), e.g. ``build_model("fcn8s", 3, backbone="tiny")``.
 
-    ``kwargs`` go to the model's constructor (``backbone=``, ``output_stride=``, ``base_channels=``,
-    ``config="b0"`` for SegFormer ...).
+    ``kwargs`` go to the model's constructor (``backbone=``, ``output_stride=``, ``base_channels=`` ...).
 
     Raises:
         ValueError: unknown name (the message lists the valid ones), or a bad argument.
@@ -107,9 +84,9 @@ def build_model(name: str, num_classes: int, **kwargs: Any) -> SegmentationModel
 
 __all__ = [
     "ASPP",
+    "AllMLPDecoder",
     "ASPPConv",
     "ASPPPooling",
-    "AllMLPDecoder",
     "BACKBONES",
     "DeepLabHead",
     "DeepLabV3",
@@ -120,11 +97,15 @@ __all__ = [
     "FCN",
     "FCNHead",
     "FCN_VARIANTS",
+    "MaskFormer",
     "MODELS",
+    "MaskDecoder",
     "MixFFN",
     "MixTransformer",
     "MixTransformerBlock",
     "OverlapPatchEmbed",
+    "PromptEncoder",
+    "PromptableSegmenter",
     "SEGFORMER_CONFIGS",
     "SegFormer",
     "SegFormerConfig",
@@ -140,6 +121,7 @@ __all__ = [
     "count_parameters",
     "crop_like",
     "from_torchvision",
+    "pad_to_stride",
     "from_transformers",
     "to_torchvision",
 ]

@@ -5,14 +5,18 @@ segkit's FCN (``variant="dilated"``) and DeepLabV3 have the same layers as torch
 names. Converting is building the matching segkit model and loading torchvision's state dict
 through a key mapping -- which is how a learner loads torchvision's pretrained weights into the
 models they built. The auxiliary classifier (a training-only extra head) is not converted.
-Built in lessons/11-pretrained-and-deployment; ``from_transformers`` (SegFormer) in
-lessons/13-transformers.
+Built in lessons/11-pretrained-and-deployment.
+
+:func:`from_transformers` does the same for ``transformers`` models, dispatching on the model's
+class name (``SegformerForSemanticSegmentation`` -> :class:`segkit.models.SegFormer`, built in
+lessons/13-transformers; ``SamModel`` -> :func:`segkit.models.promptable.sam_parts_from_transformers`,
+built in lessons/15-promptable-segmentation). ``transformers`` itself is never imported here.
 """
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from typing import Callable
+from typing import Any, Callable
 
 import torchvision
 from torch import nn
@@ -22,6 +26,7 @@ from torchvision.models.segmentation import DeepLabV3 as TorchvisionDeepLabV3
 from segkit.models._utils import SegmentationModel
 from segkit.models.deeplab import DeepLabV3
 from segkit.models.fcn import FCN
+from segkit.models.promptable import sam_parts_from_transformers
 from segkit.models.segformer import SegFormer, SegFormerConfig
 
 # torchvision name fragment -> segkit name fragment
@@ -212,33 +217,36 @@ def _segformer_from_transformers(hf_model: nn.Module) -> SegmentationModel:
     return model.train(hf_model.training)
 
 
-_TRANSFORMERS_CONVERTERS: dict[str, Callable[[nn.Module], SegmentationModel]] = {
+# transformers class name -> converter; transformers is not imported (the caller has the model)
+_TRANSFORMERS_CONVERTERS: dict[str, Callable[[nn.Module], Any]] = {
     "SegformerForSemanticSegmentation": _segformer_from_transformers,
+    "SamModel": sam_parts_from_transformers,
 }
 
 
-def from_transformers(hf_model: nn.Module) -> SegmentationModel:
-    """Build the segkit model equal to a Hugging Face ``transformers`` model, and copy its weights.
+def from_transformers(hf_model: nn.Module) -> Any:
+    """The segkit counterpart of a Hugging Face ``transformers`` model, weights included.
 
-    Supported (by class name, so that segkit never imports ``transformers``):
+    Dispatches on the model's class name (its own or a base class's), so that segkit never imports
+    ``transformers``; a unit that adds a model type adds one entry to ``_TRANSFORMERS_CONVERTERS``.
 
     * ``SegformerForSemanticSegmentation`` -> :class:`segkit.models.SegFormer` with the same sizes
       (e.g. ``from_pretrained("nvidia/segformer-b0-finetuned-ade-512-512")``, or a random-weight
-      model built from a ``SegformerConfig``). In eval mode its logits ``(N, K, H, W)`` equal
-      ``F.interpolate(hf_model(x).logits, size=(H, W), mode="bilinear", align_corners=False)``,
-      Hugging Face's own post-processing, up to float rounding.
-
-    Returns the segkit model in the same train/eval mode as ``hf_model``. Built in
-    lessons/13-transformers.
+      model built from a ``SegformerConfig``), in the same train/eval mode. In eval mode its logits
+      ``(N, K, H, W)`` equal ``F.interpolate(hf_model(x).logits, size=(H, W), mode="bilinear",
+      align_corners=False)``, Hugging Face's own post-processing, up to float rounding
+      (lessons/13-transformers).
+    * ``SamModel`` -> ``(PromptEncoder, MaskDecoder)`` (see
+      :func:`segkit.models.promptable.sam_parts_from_transformers`; the ViT image encoder stays in
+      ``transformers``; lessons/15-promptable-segmentation).
 
     Raises:
-        TypeError: ``hf_model`` is not one of the supported classes.
+        TypeError: a model class with no segkit counterpart (the message lists the supported ones).
         ValueError: a configuration segkit's model does not have (e.g. another activation).
     """
-    names = [cls.__name__ for cls in type(hf_model).__mro__]
-    for name in names:
-        if name in _TRANSFORMERS_CONVERTERS:
-            return _TRANSFORMERS_CONVERTERS[name](hf_model)
+    for cls in type(hf_model).__mro__:
+        if cls.__name__ in _TRANSFORMERS_CONVERTERS:
+            return _TRANSFORMERS_CONVERTERS[cls.__name__](hf_model)
     raise TypeError(
         f"from_transformers supports {sorted(_TRANSFORMERS_CONVERTERS)}, got {type(hf_model).__name__}"
     )

@@ -35,7 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segkit.models._utils import SegmentationModel, check_num_classes
+from segkit._checks import check_num_classes
+from segkit.models._utils import SegmentationModel
 
 
 @dataclass(frozen=True)
