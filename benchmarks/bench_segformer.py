@@ -35,10 +35,7 @@ RECIPES = {
 
 
 def compare(seconds: float, seeds: list[int], recipes: list[str], hidden_seed: int) -> None:
-    try:
-        from segkit.course.kernel.capstone import check_handin, street_split
-    except ImportError:  # the layout before segkit.course.kernel held the capstone's hand-in
-        from segkit.course.capstone import check_handin, street_split
+    from segkit.course.kernel.capstone import check_handin, street_split
     from segkit.data import load_dataset
 
     pool = load_dataset("street", split="train", num_samples=512, image_size=(96, 128), seed=0)
