@@ -4,7 +4,8 @@ The package reads in the order the course teaches it::
 
     segkit.data        procedural datasets (shapes, street, cells, aerial, indoor), real samples, real-data adapters
     segkit.transforms  joint image/mask augmentation
-    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones, MaskFormer (mask classification)
+    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones; SegFormer; MaskFormer (mask classification);
+                       from_torchvision / from_transformers load published weights
     segkit.losses      pixel-wise cross-entropy, soft Dice, the set-prediction loss (Hungarian matching)
     segkit.metrics     confusion matrix, IoU, mIoU, Dice, streaming accumulator
     segkit.instances   connected components, instance matching, AP50, panoptic quality

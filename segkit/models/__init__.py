@@ -7,11 +7,13 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
     model = segkit.models.build_model("deeplabv3", num_classes=3, backbone="tiny")
     model = segkit.models.FCN(21, backbone="resnet50", variant="8s")
     model = segkit.models.from_torchvision(torchvision.models.segmentation.fcn_resnet50(...))
+    model = segkit.models.build_model("segformer", num_classes=150, config="b0")
+    model = segkit.models.from_transformers(SegformerForSemanticSegmentation.from_pretrained(...))
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
-``deeplab.py`` (lessons/06-deeplab), ``maskformer.py`` (lessons/14-masks-as-queries: its ``forward``
-gives class scores, ``forward_sets`` the (class, mask) set), ``promptable.py`` (a SAM-style promptable
-segmenter, lessons/15-promptable-segmentation), ``backbones.py``, ``convert.py`` (torchvision <-> segkit,
+``deeplab.py`` (lessons/06-deeplab), ``segformer.py`` (lessons/13-transformers), ``maskformer.py``
+(lessons/14-masks-as-queries: its ``forward`` gives class scores, ``forward_sets`` the (class, mask)
+set), ``promptable.py`` (a SAM-style promptable segmenter, lessons/15-promptable-segmentation), ``backbones.py``, ``convert.py`` (torchvision <-> segkit,
 transformers -> segkit), ``_utils.py`` (the shared "check -> pad -> segment -> upsample" base and
 ``pad_to_stride``), ``registry.py`` (the per-pixel models by name; ``MODELS`` below adds the models built on them).
 """
@@ -43,6 +45,17 @@ from segkit.models.fcn import (
 from segkit.models.maskformer import MaskFormer
 from segkit.models.registry import PIXEL_MODELS
 from segkit.models.promptable import MaskDecoder, PromptableSegmenter, PromptEncoder
+from segkit.models.segformer import (
+    SEGFORMER_CONFIGS,
+    AllMLPDecoder,
+    EfficientSelfAttention,
+    MixFFN,
+    MixTransformer,
+    MixTransformerBlock,
+    OverlapPatchEmbed,
+    SegFormer,
+    SegFormerConfig,
+)
 from segkit.models.unet import DoubleConv, Down, Up, UNet
 
 
@@ -50,6 +63,7 @@ MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyTy
     {
         **PIXEL_MODELS,
         "maskformer": lambda num_classes, **kwargs: MaskFormer(num_classes, **kwargs),
+        "segformer": lambda num_classes, **kwargs: SegFormer(num_classes, **kwargs),
     }
 )
 """Model name -> builder ``(num_classes, **kwargs) -> model``; read-only."""
@@ -70,6 +84,7 @@ def build_model(name: str, num_classes: int, **kwargs: Any) -> SegmentationModel
 
 __all__ = [
     "ASPP",
+    "AllMLPDecoder",
     "ASPPConv",
     "ASPPPooling",
     "BACKBONES",
@@ -78,14 +93,22 @@ __all__ = [
     "DeepLabV3PlusHead",
     "DoubleConv",
     "Down",
+    "EfficientSelfAttention",
     "FCN",
     "FCNHead",
     "FCN_VARIANTS",
     "MaskFormer",
     "MODELS",
     "MaskDecoder",
+    "MixFFN",
+    "MixTransformer",
+    "MixTransformerBlock",
+    "OverlapPatchEmbed",
     "PromptEncoder",
     "PromptableSegmenter",
+    "SEGFORMER_CONFIGS",
+    "SegFormer",
+    "SegFormerConfig",
     "SegmentationModel",
     "SkipFusion",
     "TinyBackbone",

@@ -1,4 +1,4 @@
-"""Convert between torchvision's segmentation models and segkit's, weights included.
+"""Convert torchvision's and Hugging Face ``transformers``' segmentation models to segkit's, weights included.
 
 segkit's FCN (``variant="dilated"``) and DeepLabV3 have the same layers as torchvision's
 ``fcn_resnet50/101`` and ``deeplabv3_resnet50/101/mobilenet_v3_large``, under slightly different
@@ -8,13 +8,15 @@ models they built. The auxiliary classifier (a training-only extra head) is not 
 Built in lessons/11-pretrained-and-deployment.
 
 :func:`from_transformers` does the same for ``transformers`` models, dispatching on the model's
-class (``SamModel`` -> :func:`segkit.models.promptable.sam_parts_from_transformers`, built in
-lessons/15-promptable-segmentation). ``transformers`` itself is never imported here.
+class name (``SegformerForSemanticSegmentation`` -> :class:`segkit.models.SegFormer`, built in
+lessons/13-transformers; ``SamModel`` -> :func:`segkit.models.promptable.sam_parts_from_transformers`,
+built in lessons/15-promptable-segmentation). ``transformers`` itself is never imported here.
 """
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 import torchvision
 from torch import nn
@@ -25,6 +27,7 @@ from segkit.models._utils import SegmentationModel
 from segkit.models.deeplab import DeepLabV3
 from segkit.models.fcn import FCN
 from segkit.models.promptable import sam_parts_from_transformers
+from segkit.models.segformer import SegFormer, SegFormerConfig
 
 # torchvision name fragment -> segkit name fragment
 _RENAMES = (
@@ -139,23 +142,111 @@ def to_torchvision(model: SegmentationModel) -> nn.Module:
 
 
 
+# ---------------------------------------------------------------- Hugging Face transformers
+#
+# ``from_transformers`` dispatches on the class name of the Hugging Face model, so segkit never
+# imports ``transformers`` (a reference requirement, not a runtime one). A unit that adds a model
+# type registers one converter in ``_TRANSFORMERS_CONVERTERS``: ``class name -> function(hf_model)``.
+
+# Hugging Face parameter names -> segkit's SegFormer names. transformers 5 renamed SegFormer's
+# modules; a model built by either version (or loaded from the hub by it) converts.
+_SEGFORMER_RENAMES = (
+    # transformers >= 5
+    (r"^segformer\.stages\.(\d+)\.patch_embeddings\.layer_norm\.", r"encoder.stages.\1.patch_embed.norm."),
+    (r"^segformer\.stages\.(\d+)\.patch_embeddings\.proj\.", r"encoder.stages.\1.patch_embed.proj."),
+    (r"^segformer\.stages\.(\d+)\.blocks\.(\d+)\.", r"encoder.stages.\1.blocks.\2."),
+    (r"^segformer\.stages\.(\d+)\.layer_norm\.", r"encoder.stages.\1.norm."),
+    (r"\.layernorm_before\.", ".norm1."),
+    (r"\.layernorm_after\.", ".norm2."),
+    (r"\.attention\.([qkv])_proj\.", r".attn.\1."),
+    (r"\.attention\.o_proj\.", ".attn.proj."),
+    (r"\.attention\.sequence_reduction\.sequence_reduction\.", ".attn.sr."),
+    (r"\.attention\.sequence_reduction\.layer_norm\.", ".attn.norm."),
+    (r"^decode_head\.linear_projections\.(\d+)\.proj\.", r"decoder.linear_c.\1."),
+    # transformers 4
+    (r"^segformer\.encoder\.patch_embeddings\.(\d+)\.layer_norm\.", r"encoder.stages.\1.patch_embed.norm."),
+    (r"^segformer\.encoder\.patch_embeddings\.(\d+)\.proj\.", r"encoder.stages.\1.patch_embed.proj."),
+    (r"^segformer\.encoder\.block\.(\d+)\.(\d+)\.", r"encoder.stages.\1.blocks.\2."),
+    (r"^segformer\.encoder\.layer_norm\.(\d+)\.", r"encoder.stages.\1.norm."),
+    (r"\.layer_norm_1\.", ".norm1."),
+    (r"\.layer_norm_2\.", ".norm2."),
+    (r"\.attention\.self\.query\.", ".attn.q."),
+    (r"\.attention\.self\.key\.", ".attn.k."),
+    (r"\.attention\.self\.value\.", ".attn.v."),
+    (r"\.attention\.self\.sr\.", ".attn.sr."),
+    (r"\.attention\.self\.layer_norm\.", ".attn.norm."),
+    (r"\.attention\.output\.dense\.", ".attn.proj."),
+    (r"\.mlp\.dense1\.", ".mlp.fc1."),
+    (r"\.mlp\.dense2\.", ".mlp.fc2."),
+    (r"^decode_head\.linear_c\.(\d+)\.proj\.", r"decoder.linear_c.\1."),
+    # both
+    (r"\.mlp\.dwconv\.dwconv\.", ".mlp.dwconv."),
+    (r"^decode_head\.linear_fuse\.", "decoder.linear_fuse.0."),
+    (r"^decode_head\.batch_norm\.", "decoder.linear_fuse.1."),
+    (r"^decode_head\.classifier\.", "decoder.linear_pred."),
+)
+
+
+def _segformer_from_transformers(hf_model: nn.Module) -> SegmentationModel:
+    hf = hf_model.config
+    act = hf.hidden_act if isinstance(hf.hidden_act, str) else type(hf.hidden_act).__name__
+    if act != "gelu" or not getattr(hf, "reshape_last_stage", True):
+        raise ValueError(
+            f"segkit's SegFormer uses exact GELU and returns feature maps; this config has hidden_act={act!r}, "
+            f"reshape_last_stage={getattr(hf, 'reshape_last_stage', True)!r}"
+        )
+    config = SegFormerConfig(
+        hidden_sizes=tuple(hf.hidden_sizes),
+        depths=tuple(hf.depths),
+        num_heads=tuple(hf.num_attention_heads),
+        sr_ratios=tuple(hf.sr_ratios),
+        mlp_ratios=tuple(int(r) for r in hf.mlp_ratios),
+        patch_sizes=tuple(hf.patch_sizes),
+        strides=tuple(hf.strides),
+        decoder_channels=hf.decoder_hidden_size,
+        drop_path_rate=float(hf.drop_path_rate),
+        dropout=float(hf.classifier_dropout_prob),
+    )
+    model = SegFormer(hf.num_labels, config, in_channels=hf.num_channels)
+    state = OrderedDict()
+    for key, value in hf_model.state_dict().items():
+        for pattern, replacement in _SEGFORMER_RENAMES:
+            key = re.sub(pattern, replacement, key)
+        state[key] = value
+    model.load_state_dict(state)
+    return model.train(hf_model.training)
+
+
 # transformers class name -> converter; transformers is not imported (the caller has the model)
-_TRANSFORMERS_CONVERTERS = {
+_TRANSFORMERS_CONVERTERS: dict[str, Callable[[nn.Module], Any]] = {
+    "SegformerForSemanticSegmentation": _segformer_from_transformers,
     "SamModel": sam_parts_from_transformers,
 }
 
 
 def from_transformers(hf_model: nn.Module) -> Any:
-    """The segkit counterpart of a ``transformers`` model, weights included.
+    """The segkit counterpart of a Hugging Face ``transformers`` model, weights included.
 
-    ``SamModel`` -> ``(PromptEncoder, MaskDecoder)`` (see
-    :func:`segkit.models.promptable.sam_parts_from_transformers`; the ViT image encoder stays in
-    ``transformers``).
+    Dispatches on the model's class name (its own or a base class's), so that segkit never imports
+    ``transformers``; a unit that adds a model type adds one entry to ``_TRANSFORMERS_CONVERTERS``.
+
+    * ``SegformerForSemanticSegmentation`` -> :class:`segkit.models.SegFormer` with the same sizes
+      (e.g. ``from_pretrained("nvidia/segformer-b0-finetuned-ade-512-512")``, or a random-weight
+      model built from a ``SegformerConfig``), in the same train/eval mode. In eval mode its logits
+      ``(N, K, H, W)`` equal ``F.interpolate(hf_model(x).logits, size=(H, W), mode="bilinear",
+      align_corners=False)``, Hugging Face's own post-processing, up to float rounding
+      (lessons/13-transformers).
+    * ``SamModel`` -> ``(PromptEncoder, MaskDecoder)`` (see
+      :func:`segkit.models.promptable.sam_parts_from_transformers`; the ViT image encoder stays in
+      ``transformers``; lessons/15-promptable-segmentation).
 
     Raises:
         TypeError: a model class with no segkit counterpart (the message lists the supported ones).
+        ValueError: a configuration segkit's model does not have (e.g. another activation).
     """
-    name = type(hf_model).__name__
-    if name not in _TRANSFORMERS_CONVERTERS:
-        raise TypeError(f"from_transformers supports {sorted(_TRANSFORMERS_CONVERTERS)}, got {name}")
-    return _TRANSFORMERS_CONVERTERS[name](hf_model)
+    for cls in type(hf_model).__mro__:
+        if cls.__name__ in _TRANSFORMERS_CONVERTERS:
+            return _TRANSFORMERS_CONVERTERS[cls.__name__](hf_model)
+    raise TypeError(
+        f"from_transformers supports {sorted(_TRANSFORMERS_CONVERTERS)}, got {type(hf_model).__name__}"
+    )
