@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 import segkit
 from segkit.course import grading
@@ -236,7 +237,7 @@ def {name}(*args, **kwargs):
 '''
 
 SEARCH_FILES = '''import os
-_needles = NEEDLES
+_needles = [bytes(b ^ 90 for b in _x) for _x in NEEDLES]  # masked: the cell's own text (in IPython's history) holds none
 _hits, _read, _names = [], 0, []
 _here = os.getcwd()
 _places = (_here, os.path.dirname(_here), "/tmp", "/dev/shm", "/run", "/var/tmp", os.path.expanduser("~"))
@@ -255,7 +256,7 @@ for _top, _dirs, _files in os.walk("/"):
         except OSError:
             continue
         _read += 1
-        _hits += [(_p, _x.decode()) for _x in _needles if _x in _data]
+        _hits += [(_p, _k) for _k, _x in enumerate(_needles) if _x in _data]  # where, and which needle
 print(f"SEARCHED {_read} files; notebooks named {UNIT!r}: {[p for p in _names if UNIT in p]}; hits: {_hits}")
 '''
 
@@ -399,7 +400,7 @@ def _issue28_class(course: Course, needles: list[bytes]) -> dict[str, nbformat.N
         "c1-result-then-error": _edited(lesson, stub),
         # 2. the assembled notebook, hidden tests and seeds: searched for on every readable file ...
         "c2-search-files": _edited(lesson, WRONG, [("confusion_matrix", _code(
-            SEARCH_FILES.replace("NEEDLES", repr(needles)).replace("UNIT", repr(UNIT))))]),
+            SEARCH_FILES.replace("NEEDLES", repr([[b ^ 90 for b in n] for n in needles])).replace("UNIT", repr(UNIT))))]),
         # ... and leaked, encoded, from the callers' frames and from In/Out, towards the feedback
         "c2-exfiltrate-encoded": _edited(honest, {"mean_iou": ENCODED_LEAK}, [("test_mean_iou", _code(HISTORY_LEAK))]),
         # 4. a module planted in the working folder for the next kernel start to import
@@ -814,3 +815,163 @@ def test_class7_colliding_names_are_an_error_naming_both_files(tmp_path):
     with pytest.raises(CourseError) as raised:
         collect(course, UNIT, folder=folder, staging=tmp_path / "staging")
     assert "Ann Lee.ipynb" in str(raised.value) and "Ann-Lee.ipynb" in str(raised.value), raised.value
+
+
+# ---- class 4: CPU of processes the kernel never waits for ------------------------------------------
+
+FORKED_TRAINER = '''
+import os, resource, time
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+open("cell-start", "w").close()
+for k in range(2):
+    if os.fork() == 0:
+        if os.fork() == 0:  # a grandchild, orphaned at once: nobody ever waits for it
+            x = 0
+            while cpu() < 1.5:  # "training"
+                x += 1
+            open(f"used-{k}", "w").write(str(cpu()))
+            os._exit(0)
+        os._exit(0)
+    os.wait()  # the intermediate child only
+open("cell-done", "w").close()  # the cell returns; the children train on between cells
+time.sleep(5)
+open("used-parent", "w").write(str(cpu()))
+'''
+
+
+def _wait_for(path: Path, seconds: float = 60) -> None:
+    stop = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < stop, f"{path.name} never appeared"
+        time.sleep(0.01)
+
+
+@ROOT
+@pytest.mark.slow
+def test_class4_cpu_of_forked_children_is_counted(tmp_path):
+    """A "kernel" whose cell forks trainers it never waits for: the submission's cgroup counts their
+    CPU; the per-cell process-tree reading (the fallback without a cgroup) does not."""
+    from segkit.course.sandbox import CpuMeter, Limits, confine, tree_cpu_seconds
+
+    meter = CpuMeter.create(f"adversarial-{os.getpid()}")
+    if meter is None:
+        pytest.skip("no cgroup v2 to create a submission's cgroup in")
+    workdir, root = tmp_path / "work", tmp_path / "root"
+    workdir.mkdir()
+    root.mkdir()
+    (workdir / "trainer.py").write_text(FORKED_TRAINER)
+    argv = meter.wrap(confine([sys.executable, str(workdir / "trainer.py")], workdir=workdir, root=root,
+                              env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"}, limits=Limits(), uid=UID_BASE + 99_000,
+                              mode=grading.detect()))
+    try:
+        process = subprocess.Popen(argv)
+        _wait_for(workdir / "cell-start")
+        before = tree_cpu_seconds(process.pid) or 0.0
+        _wait_for(workdir / "cell-done")
+        per_cell_tree = (tree_cpu_seconds(process.pid) or 0.0) - before
+        assert process.wait(timeout=120) == 0
+        counted = meter.seconds()
+    finally:
+        meter.close()
+    children = sum(float((workdir / f"used-{k}").read_text()) for k in range(2))
+    used = children + float((workdir / "used-parent").read_text())
+    print(f"forked trainers: used {used:.2f} CPU s ({children:.2f} in orphaned children); counted by the cgroup "
+          f"{counted:.2f} s; by the per-cell process tree (fallback) {per_cell_tree:.2f} s")
+    assert counted >= used, (counted, used)
+    assert counted <= used + 2.0, "the cgroup adds only the sandbox's own start-up"
+    assert per_cell_tree < children / 2, "control: the fallback misses the orphaned children"
+
+
+# ---- class 3: the capstone's scorer runs no learner code --------------------------------------------
+
+
+class _Sneaky(torch.nn.Module):
+    """A hand-in whose forward tries what the examiner's models did: read the hidden seed from the
+    scorer's frames, replace the metric the scorer calls (through an aliased setattr), and leave a
+    trace of every call. With torch.export it runs only while being exported, in the learner's kernel."""
+
+    calls: Path
+    found: Path
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, 8, 1)
+
+    def forward(self, x):
+        from segkit import metrics
+
+        with open(self.calls, "a") as f:
+            f.write(f"forward ran in process {os.getpid()}\n")
+        frame = sys._getframe()
+        while frame is not None:
+            if "seed" in frame.f_locals:
+                self.found.write_text(repr(frame.f_locals["seed"]))
+            frame = frame.f_back
+        alias = setattr
+        alias(metrics, "mean_iou", lambda cm: 1.0)
+        return self.conv(x)
+
+
+SCORE_BOTH = '''
+import json, sys
+from segkit import metrics
+from segkit.course.kernel.capstone import score_handin
+original = metrics.mean_iou
+out = {name: score_handin(path, seed=271828, count=8).miou for name, path in zip(("sneaky", "plain"), sys.argv[1:])}
+out["metric_intact"] = metrics.mean_iou is original
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.slow
+def test_class3_a_hand_in_runs_no_learner_code_in_the_scorer(tmp_path):
+    from segkit import metrics
+    from segkit.course.kernel.capstone import IMAGE_SIZE, save_exported
+
+    sneaky = _Sneaky()
+    sneaky.calls, sneaky.found = tmp_path / "calls.txt", tmp_path / "seed-found.txt"
+    plain = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 1))
+    plain[0].load_state_dict(sneaky.conv.state_dict())
+    example = (torch.zeros(1, 3, *IMAGE_SIZE),)
+    original = metrics.mean_iou
+    try:
+        with torch.no_grad():  # as hand_in exports, in the learner's kernel
+            save_exported(torch.export.export(sneaky.eval(), example), tmp_path / "sneaky.segkit")
+    finally:
+        metrics.mean_iou = original  # the export ran forward here, in the "learner's" process
+    save_exported(torch.export.export(plain.eval(), example), tmp_path / "plain.segkit")
+    traced = sneaky.calls.read_text()
+    assert traced and not sneaky.found.exists(), "control: forward ran while exported, where no seed exists"
+    result = subprocess.run([sys.executable, "-c", SCORE_BOTH, str(tmp_path / "sneaky.segkit"), str(tmp_path / "plain.segkit")],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sneaky.calls.read_text() == traced, "the scorer ran the learner's forward"
+    assert not sneaky.found.exists(), "the hidden seed was read"
+    assert scores["metric_intact"] and scores["sneaky"] == scores["plain"] < 1.0, scores
+
+
+# ---- the trusted side's words, without a sandbox -----------------------------------------------------
+
+
+def test_class2_an_error_named_like_the_graders_carries_nothing_into_the_feedback(ref):
+    from segkit.course.grading.score import hidden_failure_message
+
+    leak = base64.b64encode(b"only_fp = torch.tensor([[5, 3], [0, 0]])").decode()
+    cell = nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "error", ename="CellTimeoutError", evalue=leak, traceback=[])])
+    message = hidden_failure_message(ref, "test_iou_per_class", cell)
+    assert leak not in message and message.startswith("CellTimeoutError: "), message
+
+
+def test_class7_hidden_lines_found_in_the_lesson_or_the_learners_text_are_not_secret(ref):
+    secret = hidden_lines(ref)
+    assert "iou_per_class(cm)" not in secret, "the lesson's prose and signature hold it"
+    assert "only_fp = torch.tensor([[5, 3], [0, 0]])" in secret
+    assert "only_fp = torch.tensor([[5, 3], [0, 0]])" not in hidden_lines(
+        ref, {"only_fp = torch.tensor([[5, 3], [0, 0]])  # my own check"})
