@@ -271,7 +271,7 @@ def _hidden_source():
         frame = _get(["__traceback__", "tb_frame"], err)
     while frame is not None:
         for value in list(_get(["f_locals"], frame).values()):
-            if isinstance(value, str) and "HIDDEN TESTS" in value:
+            if isinstance(value, str) and "HIDDEN " "TESTS" in value and "_hidden_source" not in value:
                 return value
         frame = _get(["f_back"], frame)
     return None
@@ -331,10 +331,11 @@ _Rich()
 '''
 
 FLOOD_MB = 300
-FLOOD = f'''_line = "x" * (2**20 - 1)
-for _ in range({FLOOD_MB - 50}):
-    print(_line)
-print("y" * (50 * 2**20))  # one message larger than any the grader accepts
+FLOOD = f'''_chunk = "x" * (2**18 - 1)
+for _ in range({(FLOOD_MB - 50) * 4}):
+    print(_chunk, flush=True)  # many messages of 256 kB: over the cell's and the notebook's caps
+'''
+FLOOD_AT_ONCE = '''print("y" * (50 * 2**20))  # one message larger than any the grader accepts
 '''
 
 KEEP_TRIPWIRE = '''import functools, re
@@ -411,7 +412,7 @@ def _issue28_class(course: Course, needles: list[bytes]) -> dict[str, nbformat.N
         "c5-html": _edited(lesson, WRONG, [("confusion_matrix", nbformat.v4.new_markdown_cell(XSS_MARKDOWN)),
                                            ("iou_per_class", _code(XSS_OUTPUT))]),
         # 6. hundreds of MB of printed output
-        "c6-flood": _edited(lesson, WRONG, [("confusion_matrix", _code(FLOOD))]),
+        "c6-flood": _edited(lesson, WRONG, [("confusion_matrix", _code(FLOOD)), ("iou_per_class", _code(FLOOD_AT_ONCE))]),
         # 7. honest work: float32 IoU (4 / 7), and a traceback through the learner's own function
         "c7-honest-traceback": _edited(honest, {"iou_per_class": SOLUTION_FLOAT32_IOU}, [
             ("iou_per_class", _code("iou_per_class(torch.tensor([1, 2]))  # a 1-D input: fails inside my function"))]),
@@ -783,7 +784,8 @@ def test_class6_an_output_flood_is_capped_and_the_grader_stays_small(graded):
     student = "c6-flood"
     path = graded["course"].root / "autograded" / student / UNIT / f"{UNIT}.ipynb"
     assert path.stat().st_size < 40 * 2**20, path.stat().st_size
-    assert "[output truncated by the grader" in _output_text(_autograded(graded, student))
+    text = _output_text(_autograded(graded, student))
+    assert "[output truncated by the grader" in text and "an output message was over 5 MB" in text, text[-3000:]
     peak = {k: v / 2**20 for k, v in graded["peak"].items()}
     print(f"peak resident memory with a {FLOOD_MB} MB output flood in the class: grader {peak['grader']:.0f} MB, "
           f"worker {peak['worker']:.0f} MB")
@@ -838,7 +840,8 @@ for k in range(2):
         os._exit(0)
     os.wait()  # the intermediate child only
 open("cell-done", "w").close()  # the cell returns; the children train on between cells
-time.sleep(5)
+while not all(os.path.exists(f"used-{k}") for k in range(2)):  # the kernel idles, waiting for nothing
+    time.sleep(0.2)
 open("used-parent", "w").write(str(cpu()))
 '''
 

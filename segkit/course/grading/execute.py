@@ -176,7 +176,13 @@ class Kernel:
             self.runner = guard.new_runner_name()
             source = guard.boot_source(self.runner, str(workdir), guard_tag)
         boot = nbformat.v4.new_code_cell(source)
-        self.client.execute_cell(boot, 0, store_history=False)
+        cells_ = self.client.nb["cells"]
+        held = cells_[0] if cells_ else None
+        try:
+            self.client.execute_cell(boot, 0, store_history=False)
+        finally:  # nbclient stores the cell it ran at that index: the notebook's first cell stays its own
+            if held is not None:
+                cells_[0] = held
         errors = [o for o in boot.outputs if o.output_type == "error"]
         if errors:
             raise RuntimeError(f"the kernel's start-up failed: {errors[0].ename}: {errors[0].evalue}")
