@@ -38,6 +38,7 @@ from segkit.course.config import Course
 from segkit.course.authoring.release import generate, make_scratch_course, nbgrader_api
 from segkit.course.config import CourseError
 from segkit.course.grading.classrun import collect
+from segkit.course.grading.execute import SCORER_UID_OFFSET
 from segkit.course.grading.score import hidden_lines
 
 UNIT = "03-measuring-quality"
@@ -494,6 +495,7 @@ class PeakMemory(threading.Thread):
     def __init__(self, interval: float = 0.05):
         super().__init__(daemon=True)
         self.interval, self.stop, self.peak = interval, threading.Event(), {"grader": 0, "worker": 0}
+        self.workers: set[int] = set()
 
     def run(self) -> None:
         import psutil
@@ -506,22 +508,32 @@ class PeakMemory(threading.Thread):
                 except psutil.Error:
                     continue
                 key = "grader" if process.pid == me.pid else "worker"
+                if key == "worker":
+                    self.workers.add(process.pid)
                 self.peak[key] = max(self.peak[key], rss)
 
 
 UID_BASE = 300000  # SEGKIT_SANDBOX_UID_BASE for this module's run: other tests' sandboxes use 100000+
 
 
-def _sandbox_processes() -> list[str]:
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uid = int(next(line for line in status.read_text().splitlines() if line.startswith("Uid:")).split()[1])
-        except (OSError, StopIteration, ValueError):
-            continue
-        if UID_BASE <= uid < UID_BASE + 100000:  # this run's sandboxes only, not a concurrent test's
-            found.append(f"{status.parent.name} uid {uid}")
-    return found
+def _sandbox_processes(workers: set[int], grace: float = 5.0) -> list[str]:
+    """Processes of this run's sandboxes (the uids its grading workers gave them, learner and scorer;
+    another worktree may run this module at the same time) still there ``grace`` seconds after the
+    run: a killed sandbox takes a moment to go on a busy machine."""
+    uids = {UID_BASE + pid % 100000 + offset for pid in workers for offset in (0, SCORER_UID_OFFSET)}
+    stop = time.monotonic() + grace
+    while True:
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                uid = int(next(line for line in status.read_text().splitlines() if line.startswith("Uid:")).split()[1])
+            except (OSError, StopIteration, ValueError):
+                continue
+            if uid in uids:
+                found.append(f"{status.parent.name} uid {uid}")
+        if not found or time.monotonic() > stop:
+            return found
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -558,7 +570,8 @@ def graded(tmp_path_factory):
         os.environ.pop("SEGKIT_SANDBOX_UID_BASE", None)
         os.environ.pop("PYTHONWARNINGS") if old_env is None else os.environ.__setitem__("PYTHONWARNINGS", old_env)
     seconds = time.perf_counter() - start
-    processes = _sandbox_processes()
+    processes = _sandbox_processes(memory.workers)
+    assert memory.workers, "the grading workers were seen"
     time.sleep(9)  # the background attacker's sleep
     return dict(course=course, outcomes={o.student: o for o in outcomes}, seconds=seconds, processes=processes,
                 before_tree=before_tree, after_tree=_tree_hash(course.source_dir, course.release_dir, course.root / "submitted", package),
