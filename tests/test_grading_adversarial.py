@@ -740,7 +740,9 @@ def test_class2_encoded_hidden_tests_never_reach_the_feedback(graded):
     student, secret = "c2-exfiltrate-encoded", graded["secret"]
     graded_run = _output_text(_autograded(graded, student))
     assert _quoted(secret, graded_run), "control: the graded run (the instructor's copy) holds the leak"
-    assert _quoted(secret, _feedback_html(graded, student)) == []
+    feedback = _feedback_html(graded, student)
+    assert _quoted(secret, feedback) == []
+    assert "HiddenTests: CellTimeoutError: the cell ran out of time" in feedback, "the grader's words, not the error's"
     outcome = graded["outcomes"][student]
     assert {s.grade_id: s.points for s in outcome.scores}["test_mean_iou"] == 0
 
@@ -811,6 +813,9 @@ def test_class7_a_traceback_through_the_learners_own_function_is_not_withheld(gr
     outcome = graded["outcomes"][student]
     assert not outcome.review and outcome.recorded_points == 4, (outcome.review, outcome.scores)
     assert "iou_per_class(cm)" in _output_text(_autograded(graded, student)), "control: the traceback shows it"
+    feedback = html.unescape(_feedback_html(graded, student))
+    assert "HiddenTests: a hidden test failed: counts of 3 billion pixels" in feedback, "told what the hidden test says"
+    assert not re.search(r"AssertionError: [0-9a-f]{16}\b", feedback), "no tripwire of the feedback run is shown"
 
 
 @class_run
