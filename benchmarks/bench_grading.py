@@ -5,7 +5,8 @@
 
 Builds ``--count`` submissions of unit 03 (a third honest, a third wrong, a third adversarial: the
 attacks of ``tests/test_grading_adversarial.py``) in a scratch course and grades them with
-``segkit.course.grading.grade_class`` at 1 and 2 jobs. The baseline is plain ``nbgrader autograde``
+``segkit.course.grading.grade_class`` at 2 and 1 jobs, and at 1 job without the learner's feedback
+run (the second run without hidden tests), whose cost is the difference. The baseline is plain ``nbgrader autograde``
 (in process, ``NbGraderAPI.autograde``, no sandbox) on the honest and wrong ones only: run
 unconfined, the adversarial ones would damage the machine. Prints a Markdown table and the
 extrapolation to 200 students x 13 units on 16 cores (assuming time per submission scales with
@@ -86,12 +87,15 @@ def main() -> None:
         plain = plain_nbgrader(course, benign)
         print(f"plain nbgrader: {sum(plain):.0f} s for {len(plain)}", flush=True)
         rows = {}
-        for jobs in (2, 1):
+        for jobs, feedback_run in ((2, True), (1, True), (1, False)):
             start = time.perf_counter()
-            outcomes = grading.grade_class(course, UNIT, {s: p for s, (_, p) in subs.items()}, jobs=jobs, ref=ref, progress=False)
-            rows[jobs] = (time.perf_counter() - start, outcomes)
-            print(f"sandboxed, {jobs} job(s): {rows[jobs][0]:.0f} s for {len(outcomes)}", flush=True)
+            outcomes = grading.grade_class(course, UNIT, {s: p for s, (_, p) in subs.items()}, jobs=jobs, ref=ref,
+                                           progress=False, feedback_run=feedback_run)
+            key = jobs if feedback_run else "no-feedback-run"
+            rows[key] = (time.perf_counter() - start, outcomes)
+            print(f"sandboxed, {jobs} job(s), feedback run {feedback_run}: {rows[key][0]:.0f} s for {len(outcomes)}", flush=True)
         sandboxed = [o.seconds for o in rows[1][1] if o.student in benign]
+        graded_only = [o.seconds for o in rows["no-feedback-run"][1] if o.student in benign]
     per_plain, per_sandbox = statistics.mean(plain), statistics.mean(sandboxed)
     overhead = per_sandbox - per_plain
     wall1, wall2 = rows[1][0], rows[2][0]
@@ -104,6 +108,11 @@ def main() -> None:
     print(f"| sandboxed, 1 job, same submissions | {sum(sandboxed):.0f} | {per_sandbox:.1f} |")
     print(f"| sandboxed, 1 job, all {args.count} (incl. recording + feedback) | {wall1:.0f} | {wall1 / args.count:.1f} |")
     print(f"| sandboxed, 2 jobs, all {args.count} | {wall2:.0f} | {wall2 / args.count:.1f} |")
+    wall_graded = rows["no-feedback-run"][0]
+    print(f"| sandboxed, 1 job, all {args.count}, without the feedback run | {wall_graded:.0f} | {wall_graded / args.count:.1f} |")
+    print(f"\nThe learner's feedback from a second run without hidden tests costs "
+          f"{per_sandbox - statistics.mean(graded_only):+.1f} s per submission (execution + scoring, honest + wrong) and "
+          f"{(wall1 - wall_graded) / args.count:+.1f} s per submission of the whole class run (1 job).")
     print(f"\nSandbox overhead per submission: {overhead:+.1f} s ({per_sandbox / per_plain:.2f}x plain nbgrader); "
           f"2 jobs vs 1: {wall1 / wall2:.2f}x faster.\n")
     unit_times = {UNIT: per_plain, **MEASURED_ELSEWHERE}

@@ -21,7 +21,7 @@ from segkit.course.grading.execute import execute
 from segkit.course.grading.record import record
 from segkit.course.grading.reference import Reference
 from segkit.course.grading.scan import tamper_findings
-from segkit.course.grading.feedback import compose, visible_notebook
+from segkit.course.grading.feedback import compose, visible_notebook, without_tripwires
 from segkit.course.grading.score import CellScore, ScoreTotals, learner_lines, redact_hidden, score
 from segkit.course.sandbox import Limits, Mode, detect
 
@@ -66,7 +66,8 @@ def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path,
             outcome.review.append("an output quoted hidden tests (removed from the feedback)")
         outcome.executed = json.loads(nbformat.writes(executed))
         if feedback_run:
-            visible, _, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode, pythonpath, home_seed)
+            visible, visible_nonces, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode, pythonpath, home_seed)
+            without_tripwires(visible, visible_nonces)
             outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores)))
     except CourseError as err:
         outcome.rejected = str(err)

@@ -68,6 +68,7 @@ def tripwire(source: str) -> tuple[str, str]:
 KERNEL_BOOTSTRAP = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
                     "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)")
 MAX_MESSAGE_BYTES = 16 * 2**20  # one output message; larger ones are dropped by zmq before parsing
+RECEIVE_QUEUE = 32  # messages zmq holds for the grader before it drops more (a flood waits in the kernel, not here)
 
 
 @dataclass(frozen=True)
@@ -142,16 +143,26 @@ class Kernel:
         ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)], ensure_native_kernel=False)
         self.km = AsyncKernelManager(kernel_name="segkit-sandbox", kernel_spec_manager=ksm, transport="ipc", ip=str(control / "s"))
         self.km.connection_file = str(control / "kernel.json")
-        self.km.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        # The client's sockets must be made by this context to get its limits (a client makes a context
+        # of its own otherwise, and then any message of any size was parsed and queued here).
+        self.max_message = min(MAX_MESSAGE_BYTES, caps.cell_bytes + 2**20)
+        self.km.context.setsockopt(zmq.MAXMSGSIZE, self.max_message)
+        self.km.context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+        make_client = self.km.client
+        self.km.client = lambda **kwargs: make_client(context=self.km.context, **kwargs)
         self.client = _capped_client(caps)(
             notebook, km=self.km, timeout=cells.DEFAULT_CELL_TIMEOUT, allow_errors=True, interrupt_on_timeout=False,
             kernel_name="segkit-sandbox", record_timing=False, shutdown_kernel="immediate", startup_timeout=180)
         self.client.truncated, self.client.kept_cell = set(), {}
         self._root = root
         self.runner, self.key = None, None
+        self._monitor = None
         try:
             self.client.start_new_kernel(cwd=str(workdir))
             self.client.start_new_kernel_client()
+            # zmq cuts the output channel on a message over max_message and does not reconnect: watch for it
+            self._monitor_socket = self.client.kc.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            self._monitor = zmq.Socket.shadow(self._monitor_socket.underlying)
             self._boot(workdir, guard_tag)
         except BaseException:
             self.close()
@@ -165,7 +176,13 @@ class Kernel:
             self.runner = guard.new_runner_name()
             source = guard.boot_source(self.runner, str(workdir), guard_tag)
         boot = nbformat.v4.new_code_cell(source)
-        self.client.execute_cell(boot, 0, store_history=False)
+        cells_ = self.client.nb["cells"]
+        held = cells_[0] if cells_ else None
+        try:
+            self.client.execute_cell(boot, 0, store_history=False)
+        finally:  # nbclient stores the cell it ran at that index: the notebook's first cell stays its own
+            if held is not None:
+                cells_[0] = held
         errors = [o for o in boot.outputs if o.output_type == "error"]
         if errors:
             raise RuntimeError(f"the kernel's start-up failed: {errors[0].ename}: {errors[0].evalue}")
@@ -185,10 +202,14 @@ class Kernel:
         cells_ = self.client.nb["cells"]
         held = cells_[index] if 0 <= index < len(cells_) else None
         try:
-            return self.client.execute_cell(cell, index)
+            result = self.client.execute_cell(cell, index)
         finally:
             if held is not None:
                 cells_[index] = held
+        if self._monitor is not None and self._monitor.poll(0):
+            raise OutputTooLarge(f"an output message was over {self.max_message // 2**20} MB: the cell's output is lost "
+                                 "and its kernel restarted")
+        return result
 
     def run_test(self, cell, index: int, timeout: int, name: str):
         """Run test ``cell`` sealed (see :mod:`segkit.course.grading.guard`); the cell keeps its source."""
@@ -228,6 +249,16 @@ class Kernel:
             self._root.rmdir()
         except OSError:
             pass
+
+
+def _dead_kernel_error() -> type:
+    from nbclient.exceptions import DeadKernelError
+
+    return DeadKernelError
+
+
+class OutputTooLarge(_dead_kernel_error()):
+    """The kernel sent a message over the size limit: zmq dropped it and the kernel's output channel."""
 
 
 def fail(cell, ename: str, message: str) -> None:
@@ -302,6 +333,7 @@ class Run:
             reason = (f"the submission used its {self.limits.wall_seconds} s" if time.monotonic() > self.deadline else
                       f"stopped: the notebook used its {self.budget.seconds} CPU seconds" if over else
                       f"timed out after {cell_timeout(cell, self.ref, self.limits)} s" if timed_out else
+                      str(err) if isinstance(err, OutputTooLarge) else
                       "the kernel died (os._exit, a crash or too much memory)")
             fail(cell, "CellTimeoutError" if timed_out else "DeadKernelError", reason)
             self.events.append(f"cell {cell.get('id')}: {reason}")

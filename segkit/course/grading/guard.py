@@ -15,7 +15,8 @@ test's text out of reach of those tools:
    call. The runner checks the MAC (an altered test is refused), decrypts, compiles with the
    ``compile``/``exec`` it captured at boot (IPython's transformers never see the text; nothing is
    put into ``linecache`` or the history), and runs it in the learner's namespace.
-3. Before and after the test it checks that no trace or profile function is set and that no
+3. Before and after the test it checks that no trace or profile function is set, that IPython's
+   input and AST transformers are those of the boot, and that no
    function of the snapshot (torch, numpy, math, builtins, segkit's metrics, losses and instances,
    the test helpers) was replaced. A finding raises an error carrying the submission's tamper tag:
    the grader withholds the score for review.
@@ -67,11 +68,25 @@ def _segkit_boot(workdir, tag, modules):
     _new, _digest, _eq, _sha256 = hmac.new, hashlib.sha256, hmac.compare_digest, hashlib.sha256
     _b64 = __import__("base64").b64decode
 
+    manager = shell.input_transformer_manager
+
+    def rewriters():  # what IPython applies to a cell's text or tree before running it
+        return [id(manager), *(id(f) for f in manager.cleanup_transforms), *(id(f) for f in manager.line_transforms),
+                *(id(f) for f in manager.token_transformers), *(id(f) for f in shell.input_transformers_post),
+                *(id(f) for f in shell.ast_transformers), id(shell.input_transformer_manager),
+                *sorted(set(_vars(shell)) & {"run_cell", "run_cell_async", "transform_cell", "transform_ast",
+                                             "run_ast_nodes", "run_code", "should_run_async"}),
+                *sorted(set(_vars(manager)) & {"transform_cell", "do_token_transforms", "do_one_token_transform"})]
+
+    at_boot = rewriters()
+
     def problems():
         found_problems = []
         if _gettrace() is not None or _getprofile() is not None or threading._trace_hook is not None \
                 or threading._profile_hook is not None:
             found_problems.append("a trace or profile function is set")
+        if rewriters() != at_boot:
+            found_problems.append("an input or AST transformer was added (or IPython's own replaced)")
         changed = [f"{name}.{attr}" for name, attr, obj in snapshot if _vars(found[name]).get(attr) is not obj]
         if changed:
             found_problems.append("replaced: " + ", ".join(changed[:5]))

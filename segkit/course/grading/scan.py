@@ -28,14 +28,19 @@ TAMPER_ATTRS = {
 # contains it. These reach into the interpreter that runs the tests.
 TAMPER_MODULES = {
     "builtins", "ctypes", "gc", "importlib", "IPython", "pickle", "marshal", "types", "code", "codeop",
-    "inspect", "sys", "dill", "cloudpickle", "linecache", "traceback",
-}
+    "inspect", "sys", "dill", "cloudpickle", "linecache", "traceback", "pydoc", "pkgutil", "runpy",
+}  # pydoc.locate and pkgutil.resolve_name reach any object by a dotted name
 # setattr / delattr only count on a module (setattr(torch, ...)); on a model they are model surgery.
 MODULE_SETTERS = {"setattr", "delattr"}
 TAMPER_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "get_ipython", "In", "Out", "_ih", "_oh", "_i", "_ii", "_iii"}
 MAX_BUDGET_CELL_CHARS = 20_000  # in a unit with a hand-in budget, a longer learner cell needs review
 ATTR_GETTERS = {"attrgetter", "methodcaller"}  # operator's getattr in disguise
+# getattr & co. passed around as values (functools.reduce(getattr, ["__closure__", ...], f)) reach
+# attributes without naming them at a call the scan can read.
+DYNAMIC_ACCESS = {"getattr", "setattr", "delattr", "hasattr", *ATTR_GETTERS}
+# Attribute names that have no business in a string of a learner's cell: the interpreter's insides.
+TAMPER_STRINGS = TAMPER_ATTRS - {"events", "run_cell", "modules"}
 MODULE_NAMES = {"np", "numpy", "torch", "F", "nn", "segkit", "metrics", "math", "plt", "matplotlib", "builtins"}
 
 
@@ -85,6 +90,13 @@ def tamper_findings(notebook: nbformat.NotebookNode, ref: Reference) -> list[str
             elif isinstance(node, ast.Call) and _called_name(node) in ATTR_GETTERS and not all(
                     isinstance(a, ast.Constant) for a in node.args):
                 findings.append(f"cell {name}: {_called_name(node)} with a computed name")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in TAMPER_STRINGS:
+                findings.append(f"cell {name}: names {node.value!r}")
+        called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        for node in ast.walk(tree):  # getattr & co. used as values, not called where the scan reads them
+            if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in called and isinstance(node.ctx, ast.Load) \
+                    and (node.id if isinstance(node, ast.Name) else node.attr) in DYNAMIC_ACCESS:
+                findings.append(f"cell {name}: passes {ast.unparse(node)} around (attribute access by computed names)")
         for node in ast.walk(tree):  # assignments to attributes of modules: patching what tests use
             targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else node.targets if isinstance(node, ast.Delete) else []
             for target in targets:

@@ -133,12 +133,15 @@ def score(executed: nbformat.NotebookNode, ref: Reference, nonces: dict[str, str
 
 
 def hidden_lines(ref: Reference, learner_lines: set[str] = frozenset()) -> set[str]:
-    """Lines of hidden tests that are secret: long enough to be telling, and neither in the public
-    lesson nor written by the learner (honest work that happens to equal a hidden line is not a leak)."""
-    public = {line.strip() for c in ref.release.cells for line in c.source.splitlines()}
+    """Lines of hidden tests that are secret: long enough to be telling, and found neither anywhere in
+    the public lesson (its prose included) nor in what the learner wrote. A hidden line such as
+    ``iou_per_class(cm)`` is part of ``def iou_per_class(cm):`` and of the lesson's own text, so a
+    traceback through the learner's function quotes nothing secret."""
+    public = "\n".join(c.source for c in ref.release.cells)
+    own = "\n".join(learner_lines)
     lines = {line.split("  #")[0].strip() for src in ref.locked_sources.values()
              for block in HIDDEN_BLOCK.findall(src) for line in block.splitlines() if "HIDDEN TESTS" not in line}
-    return {line for line in lines if len(line) >= 12 and line not in public and line not in learner_lines}
+    return {line for line in lines if len(line) >= 12 and line not in public and line not in own}
 
 
 def redact_hidden(executed: nbformat.NotebookNode, ref: Reference, learner_lines: set[str] = frozenset()) -> int:
@@ -200,7 +203,9 @@ def hidden_failure_message(ref: Reference, gid: str, graded_cell: nbformat.Noteb
         return "a hidden test failed (or the cell wrote to stderr)"
     error = errors[-1]
     if error.ename in GRADER_ERRORS:
-        return f"{error.ename}: {error.evalue}"  # the grader's own words (timeouts, kernel deaths, budget)
+        # Fixed words, never the error's value: learner code can raise an exception of the same name
+        # carrying whatever it read (the hidden test's source, encoded). The grading notes say more.
+        return f"{error.ename}: {GRADER_ERRORS[error.ename]}"
     if error.ename == "AssertionError":
         for pattern, shown in hidden_messages(ref.locked_sources.get(gid, "")):
             if pattern.match(str(error.evalue)):
@@ -210,6 +215,12 @@ def hidden_failure_message(ref: Reference, gid: str, graded_cell: nbformat.Noteb
     return f"your code raised {name} in a hidden test"
 
 
-GRADER_ERRORS = {"CellTimeoutError", "DeadKernelError", "BudgetExceeded", "NotRun", "WallClockLimit"}
+GRADER_ERRORS = {  # the failures the grader itself records (execute.fail), in the words the learner sees
+    "CellTimeoutError": "the cell ran out of time",
+    "DeadKernelError": "the kernel died during this cell (os._exit, a crash or too much memory)",
+    "BudgetExceeded": "the notebook used its CPU budget",
+    "NotRun": "not run (see the cells before it)",
+    "WallClockLimit": "the submission used its wall-clock time",
+}
 BUILTIN_ERRORS = {name for name, obj in vars(__import__("builtins")).items()
                   if isinstance(obj, type) and issubclass(obj, BaseException)}
