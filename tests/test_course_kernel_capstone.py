@@ -257,3 +257,12 @@ def test_capstone_exploits_earn_no_tier(name, tmp_path):
     assert points["test_evaluate_miou"] == 3, result.table()  # the rest of the notebook is graded
     for cell in ("test_handin", "test_tier_bronze", "test_tier_silver", "test_tier_gold", "test_latency", "test_report"):
         assert points[cell] == 0, f"{name}: {cell} earned {points[cell]}\n{result.table()}"
+
+
+def test_a_tier_verdict_names_the_split_and_what_follows():
+    public = capstone.HandIn("public", 64, 0.70, {"sky": 0.9}, 2.0, 4.0, 10)
+    hidden = capstone.HandIn("hidden", 128, 0.70, {"sky": 0.9}, 2.0, 4.0, 10)
+    assert public.verdict("silver", True) == "silver: reached on the public split (64 images, mIoU 0.700)"
+    assert "NOT reached on the public split" in public.verdict("gold", False)
+    assert "Run All goes on" in public.verdict("gold", False)
+    assert hidden.verdict("gold", False).endswith("this cell scores 0")

@@ -16,7 +16,7 @@ import nbformat
 
 from segkit.course.config import Course, CourseError
 from segkit.course.grading.assemble import assemble, read_submission
-from segkit.course.grading.environment import segkit_pythonpath
+from segkit.course.grading.environment import kernel_argv_python, segkit_pythonpath
 from segkit.course.grading.execute import execute
 from segkit.course.grading.record import record
 from segkit.course.grading.reference import Reference
@@ -141,7 +141,7 @@ def matplotlib_seed(directory: Path) -> Path:
     seed = directory / "home"
     (seed / ".matplotlib").mkdir(parents=True, exist_ok=True)
     env = {"MPLCONFIGDIR": str(seed / ".matplotlib"), "PATH": os.environ.get("PATH", ""), "HOME": str(seed)}
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=300)
+    subprocess.run([kernel_argv_python(), "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=300)
     return seed
 
 

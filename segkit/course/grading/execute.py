@@ -27,7 +27,7 @@ import nbformat
 
 from segkit.course import cells
 from segkit.course.grading.budget import HAND_IN_FILE, Budget
-from segkit.course.grading.environment import kernel_env
+from segkit.course.grading.environment import kernel_argv_python, kernel_env
 from segkit.course.grading.reference import Reference
 from segkit.course.nbgrader_settings import HIDDEN_BLOCK
 from segkit.course.grading import guard
@@ -132,7 +132,7 @@ class Kernel:
             start_dir = control / "start"
             start_dir.mkdir()
         argv = confine(
-            [sys.executable, "-c", KERNEL_BOOTSTRAP, "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR",
+            [kernel_argv_python(), "-c", KERNEL_BOOTSTRAP, "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR",
              "--IPKernelApp.ignore_cwd=True"],
             workdir=workdir, root=root, env=kernel_env(pythonpath, home), limits=limits, uid=uid, mode=mode,
             home_seed=home_seed, quiet=True, start_dir=start_dir)

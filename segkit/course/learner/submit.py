@@ -74,10 +74,12 @@ def submit(
     student: str = "learner",
     feedback_root: Path | None = None,
     limits: grading.Limits | None = None,
+    mode: grading.Mode | None = None,
 ) -> SubmitResult:
     """Autograde ``notebook`` (default: the learner's working copy ``work/UNIT/UNIT.ipynb``, else
     ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch course and return the scores; nothing
     in the course or the notebook is modified.
+    ``mode``: the sandbox (default: the strongest this machine allows, :func:`segkit.course.grading.detect`).
 
     The feedback HTML goes to ``feedback_root/STUDENT/UNIT/UNIT.html`` (default: the course's
     git-ignored ``feedback/`` folder). ``limits``: the sandbox's limits (default: the class grader's).
@@ -93,7 +95,7 @@ def submit(
     result = SubmitResult(unit=unit, student=student)
     start = time.perf_counter()
     # The instructor's grader (segkit.course.grading): a sandbox where the machine allows it.
-    mode = grading.detect()
+    mode = mode or grading.detect()
     if mode.reason:
         result.notes.append(mode.reason)
     with tempfile.TemporaryDirectory(prefix="segkit-submit-") as tmp, warnings.catch_warnings():
