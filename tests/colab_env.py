@@ -95,7 +95,8 @@ def _locked(path: Path):
 def _run(argv: list[str], log: list[str], **kwargs) -> None:
     start = time.perf_counter()
     result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
-    log.append(f"{time.perf_counter() - start:6.1f} s  {' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}")
+    shown = " ".join(a.splitlines()[0] if a.strip() else a for a in argv[:6])
+    log.append(f"{time.perf_counter() - start:6.1f} s  {shown}{' ...' if len(argv) > 6 else ''}")
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}):\n{(result.stderr or result.stdout)[-3000:]}")
 
@@ -119,6 +120,7 @@ def _build(venv: Path, python: Path, log: list[str]) -> None:
 
 def _git_snapshot(repo: Path, into: Path, log: list[str]) -> None:
     """A git repository holding the files pip builds segkit from, as they are on disk now."""
+    into.mkdir(parents=True)
     for name in PACKAGE_FILES:
         source = repo / name
         if source.is_dir():

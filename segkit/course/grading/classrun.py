@@ -66,8 +66,10 @@ def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path,
             outcome.review.append("an output quoted hidden tests (removed from the feedback)")
         outcome.executed = json.loads(nbformat.writes(executed))
         if feedback_run:
-            visible, _, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode, pythonpath, home_seed)
-            outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores)))
+            visible, visible_nonces, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode,
+                                                 pythonpath, home_seed)
+            outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores,
+                                                                  visible_nonces)))
     except CourseError as err:
         outcome.rejected = str(err)
     except Exception as err:  # noqa: BLE001 - one submission must never stop a class run

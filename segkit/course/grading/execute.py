@@ -297,11 +297,11 @@ class Run:
             self.timed(self.start_kernel(), cell, index, test=gid in self.ref.locked_sources and cells.is_test(cell))
         except (CellTimeoutError, DeadKernelError, RuntimeError) as err:
             timed_out = isinstance(err, CellTimeoutError)
-            over = self.budget is not None and self.meter is not None and self.budget.counting \
-                and self.meter.seconds() > self.budget.seconds
-            reason = (f"the submission used its {self.limits.wall_seconds} s" if time.monotonic() > self.deadline else
-                      f"stopped: the notebook used its {self.budget.seconds} CPU seconds" if over else
-                      f"timed out after {cell_timeout(cell, self.ref, self.limits)} s" if timed_out else
+            over = self.budget is not None and self.budget.counting and self.budget.over()
+            reason = (f"stopped: the submission used its {self.limits.wall_seconds} s of wall-clock time"
+                      if time.monotonic() > self.deadline else
+                      f"stopped: the notebook used its {self.budget.seconds} CPU seconds (the budget's kill switch)"
+                      if over else f"timed out after {self.wall_limit(cell)} s of wall-clock time" if timed_out else
                       "the kernel died (os._exit, a crash or too much memory)")
             fail(cell, "CellTimeoutError" if timed_out else "DeadKernelError", reason)
             self.events.append(f"cell {cell.get('id')}: {reason}")
@@ -396,24 +396,43 @@ class Run:
                     break
         return self.kernel
 
-    def timed(self, kernel: Kernel, cell, index: int, test: bool = False) -> None:
-        """Run one cell; up to the end of the hand-in, the CPU time used is the budget's spending.
+    def wall_limit(self, cell) -> int:
+        """Seconds of wall-clock time ``cell`` may run. Up to the end of the hand-in the CPU budget
+        is the kill switch, so the wall clock only catches a stuck cell: the instructor's cap
+        (``Limits.cell_timeout``), not the released ``timeout-NNN`` tag, which a busy grading machine
+        would turn into a kill of a notebook that stays within its CPU budget."""
+        if self.budget is not None and self.budget.counting:
+            return max(self.limits.cell_timeout, cell_timeout(cell, self.ref, self.limits))
+        return cell_timeout(cell, self.ref, self.limits)
 
-        With the submission's cgroup (every process, every kernel start, since its creation) the
-        budget is also the kill switch: a watchdog kills the kernel as soon as the budget is spent,
-        and the cell's wall-clock limit is only the instructor's cap (a sleeping loop), so a
-        busy grading machine does not kill a notebook that stays within its CPU budget. Without a
-        cgroup, the CPU time of the kernel's process tree during the cell is added (wall time as
-        the last resort) and the released ``timeout-NNN`` tags are the kill switch."""
+    def timed(self, kernel: Kernel, cell, index: int, test: bool = False) -> None:
+        """Run one cell; up to the end of the hand-in, the CPU time used is the budget's spending,
+        and the budget is the kill switch: a watchdog kills the kernel as soon as it is spent.
+
+        CPU time is counted by the submission's cgroup where there is one (every process, every
+        kernel start, since its creation), else from the kernel's process tree during the cell
+        (processes that leave the tree are missed; wall time as the last resort). Either way the
+        cell's wall-clock limit is only :meth:`wall_limit`'s cap for a stuck cell."""
         counting = self.budget is not None and self.budget.counting
         metered = counting and self.meter is not None
-        timeout = self.limits.cell_timeout if metered else cell_timeout(cell, self.ref, self.limits)
+        timeout = self.wall_limit(cell)
         pid = kernel.pid
         cpu = tree_cpu_seconds(pid) if counting and pid and not metered else None
+        spent_before = self.budget.spent if counting else 0.0
+        last = [cpu]  # the tree's latest reading: a killed kernel's tree can no longer be read
+
+        def used() -> float:
+            if metered:
+                return self.meter.seconds()
+            now = tree_cpu_seconds(pid)
+            if now is not None:
+                last[0] = now
+            return spent_before + (last[0] - cpu)
+
         wall = time.monotonic()
         stop = threading.Event()
-        if metered:
-            threading.Thread(target=self._watch_budget, args=(kernel, stop), daemon=True).start()
+        if metered or cpu is not None:
+            threading.Thread(target=self._watch_budget, args=(kernel, stop, used), daemon=True).start()
         try:
             if test:
                 kernel.run_test(cell, index, timeout, cells.grade_id(cell))
@@ -421,15 +440,14 @@ class Run:
                 kernel.run(cell, index, timeout)
         finally:
             stop.set()
-            if metered:
-                self.budget.spent = self.meter.seconds()
+            if metered or cpu is not None:
+                self.budget.spent = used()
             elif counting:
-                after = tree_cpu_seconds(pid) if cpu is not None else None
-                self.budget.spent += (after - cpu) if after is not None else (time.monotonic() - wall)
+                self.budget.spent += time.monotonic() - wall
 
-    def _watch_budget(self, kernel: Kernel, stop: threading.Event) -> None:
+    def _watch_budget(self, kernel: Kernel, stop: threading.Event, used) -> None:
         while not stop.wait(0.5):
-            if self.meter.seconds() > self.budget.seconds:
+            if used() > self.budget.seconds:
                 self.events.append(f"budget: the kernel was stopped when the notebook had used its "
                                    f"{self.budget.seconds} CPU seconds")
                 kernel.kill()

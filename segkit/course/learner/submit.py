@@ -26,6 +26,9 @@ from segkit.course.learner.workspace import default_submission
 
 STUDENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
+TABLE_WIDTH = 110
+# segkit.course.grading.execute's events for a cell it stopped, and the budget's own stop
+STOP_NOTE = re.compile(r"^(cell \S+: (stopped|timed out|the kernel died)|budget: the kernel was stopped)")
 
 
 @dataclass
@@ -46,16 +49,27 @@ class SubmitResult(ScoreTotals):
             return GRADING_FAILED
         return FULL_MARKS if self.points >= self.max_points else POINTS_MISSING
 
-    def table(self) -> str:
+    @property
+    def causes(self) -> list[str]:
+        """Why cells were stopped (a kill switch, the budget, a kernel death): the first cause of
+        the errors after it, where a fresh kernel ran without that cell's results (a NameError)."""
+        return [n for n in self.notes if STOP_NOTE.match(n)]
+
+    def table(self, width: int = TABLE_WIDTH) -> str:
         if self.failure:
             return "\n".join([f"{self.unit}: grading failed", self.failure, *(f"note: {n}" for n in self.notes)])
-        width = max([len("exercise"), *(len(s.grade_id) for s in self.scores)])
-        lines = [f"{self.unit} · {self.student}", f"{'exercise':<{width}}  points", "-" * (width + 12)]
+        name = max([len("exercise"), *(len(s.grade_id) for s in self.scores)])
+        lines = [f"{self.unit} · {self.student}"]
+        for cause in self.causes:  # the real cause first, before the errors it led to
+            lines += _wrapped(f"STOPPED {cause}. Cells after it ran in a fresh kernel without that cell's results, "
+                              "so errors below such as NameError follow from this.", width, "", "  ")
+        lines += [f"{'exercise':<{name}}  points", "-" * (name + 12)]
+        indent = " " * (name + 13)
         for s in self.scores:
-            mark = "ok" if s.points >= s.max_points else s.message[:100]
-            lines.append(f"{s.grade_id:<{width}}  {_num(s.points):>3} / {_num(s.max_points):<3}  {mark}")
-        lines.append("-" * (width + 12))
-        lines.append(f"{'total':<{width}}  {_num(self.points):>3} / {_num(self.max_points):<3}")
+            mark = "ok" if s.points >= s.max_points else s.message
+            lines += _wrapped(mark, width, f"{s.grade_id:<{name}}  {_num(s.points):>3} / {_num(s.max_points):<3}  ", indent)
+        lines.append("-" * (name + 12))
+        lines.append(f"{'total':<{name}}  {_num(self.points):>3} / {_num(self.max_points):<3}")
         lines.extend(f"note: {n}" for n in self.notes)
         lines.extend(f"needs review (the class grader would withhold this score): {r}" for r in self.review)
         if self.feedback:
@@ -65,6 +79,18 @@ class SubmitResult(ScoreTotals):
 
 def _num(x: float) -> str:
     return f"{x:g}"
+
+
+
+def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``text`` whole, wrapped at ``width`` after the prefix ``first`` (continuation lines: ``rest``)."""
+    import textwrap
+
+    out = []
+    for k, paragraph in enumerate(text.splitlines() or [""]):
+        out += textwrap.wrap(paragraph, width, initial_indent=first if k == 0 else rest, subsequent_indent=rest,
+                             break_long_words=False, break_on_hyphens=False) or [first if k == 0 else rest]
+    return out
 
 
 def submit(
