@@ -58,6 +58,7 @@ def test_cli_submit_grades_the_working_copy_and_prints_no_kernel_notices(course,
     output = run.stdout + run.stderr
     assert run.returncode == FULL_MARKS, f"the working copy (solved) should be graded by default:\n{output}"
     assert "without encryption" not in output and "IPKernelApp" not in output, output
+    assert f"grading {UNIT} (hidden tests included)" in run.stderr and "cells" in run.stderr, "a long check shows progress"
     assert "3 / 3" in run.stdout and "no working copy" not in output
 
 

@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -259,14 +260,20 @@ class Run:
     timer: threading.Timer | None = None
     replayable: list[int] = field(default_factory=list)  # non-test cells that ran without killing the kernel
     deaths: int = 0
+    progress: "Callable[[int, int, str], None] | None" = None  # (code cells done, all, id of the next)
 
     def __post_init__(self):
         self.deadline = time.monotonic() + self.limits.wall_seconds
 
     def run(self) -> None:
+        total = sum(c.cell_type == "code" for c in self.notebook.cells)
+        done = 0
         try:
             for index, cell in enumerate(self.notebook.cells):
                 if cell.cell_type == "code":
+                    if self.progress is not None:
+                        self.progress(done, total, cell.get("id") or f"cell {index}")
+                    done += 1
                     if self.deaths > MAX_KERNEL_DEATHS:
                         fail(cell, "DeadKernelError", f"not run: the kernel died {self.deaths} times")
                     else:
@@ -464,13 +471,15 @@ class Run:
 
 def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, limits: Limits, mode: Mode,
             pythonpath: str, home_seed: Path | None = None, uid: int | None = None, *,
-            guard_tag: str | None = None) -> tuple[nbformat.NotebookNode, dict[str, str], list[str]]:
+            guard_tag: str | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> tuple[nbformat.NotebookNode, dict[str, str], list[str]]:
     """Run ``notebook`` confined, cell by cell. Returns it executed (tripwires removed), the
     tripwire nonce of each test cell, and events (timeouts, kernel deaths, the budget).
 
     The working folder holds the released unit's files and nothing else: the notebook being run
     (hidden tests included) stays here, in the parent; test cells reach the kernel only as the
     cells it executes, sealed when ``guard_tag`` is given (see :mod:`segkit.course.grading.guard`).
+    ``progress(done, total, cell_id)`` is called before each code cell (e.g. a progress bar).
     """
     # one uid per grading process; SEGKIT_SANDBOX_UID_BASE moves the range (tests tell runs apart)
     uid = uid or int(os.environ.get("SEGKIT_SANDBOX_UID_BASE", "100000")) + os.getpid() % 100000
@@ -497,6 +506,7 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
         if budget is not None and meter is None:
             execution.events.append("budget: no cgroup v2 here, so CPU is counted from the kernel's process tree "
                                     "(processes that leave it are missed)")
+        execution.progress = progress
         try:
             execution.run()
         finally:

@@ -7,8 +7,10 @@ redacted) is copied to ``feedback/STUDENT/UNIT/UNIT.html`` under the course root
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -101,11 +103,13 @@ def submit(
     feedback_root: Path | None = None,
     limits: grading.Limits | None = None,
     mode: grading.Mode | None = None,
+    progress: bool = False,
 ) -> SubmitResult:
     """Autograde ``notebook`` (default: the learner's working copy ``work/UNIT/UNIT.ipynb``, else
     ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch course and return the scores; nothing
     in the course or the notebook is modified.
     ``mode``: the sandbox (default: the strongest this machine allows, :func:`segkit.course.grading.detect`).
+    ``progress``: show a progress bar on stderr, cell by cell (the command line's ``submit``).
 
     The feedback HTML goes to ``feedback_root/STUDENT/UNIT/UNIT.html`` (default: the course's
     git-ignored ``feedback/`` folder). ``limits``: the sandbox's limits (default: the class grader's).
@@ -129,8 +133,10 @@ def submit(
         scratch = make_scratch_course(course, Path(tmp), [unit])
         generate(nbgrader_api(scratch.root), unit)
         # the learner is the only reader of their feedback: no second run without hidden tests
-        outcome = grading.grade_class(scratch, unit, {student: notebook}, jobs=1, mode=mode, progress=False,
-                                       limits=limits or grading.Limits(), feedback_run=False, keep_notebooks=True)[0]
+        with _cell_bar(unit, progress) as on_cell:
+            outcome = grading.grade_class(scratch, unit, {student: notebook}, jobs=1, mode=mode, progress=False,
+                                           limits=limits or grading.Limits(), feedback_run=False, keep_notebooks=True,
+                                           cell_progress=on_cell)[0]
         result.notes += outcome.notes
         result.review = outcome.review
         if outcome.rejected:
@@ -146,3 +152,25 @@ def submit(
             shutil.copy2(html, result.feedback)
     result.seconds = time.perf_counter() - start
     return result
+
+
+@contextlib.contextmanager
+def _cell_bar(unit: str, show: bool):
+    """A progress bar over the notebook's code cells, on stderr (None when not ``show``)."""
+    if not show:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(desc=f"grading {unit} (hidden tests included)", unit="cell", leave=False, file=sys.stderr,
+               bar_format="{desc}: {n}/{total} cells [{elapsed}] {postfix}")
+
+    def on_cell(done: int, total: int, cell_id: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(f"running {cell_id}", refresh=True)
+
+    try:
+        yield on_cell
+    finally:
+        bar.close()
