@@ -6,7 +6,6 @@ import json
 import os
 import re
 import secrets
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
