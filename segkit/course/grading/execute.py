@@ -35,6 +35,11 @@ from segkit.course.grading import guard
 from segkit.course.sandbox import CpuMeter, Limits, Mode, confine, tree_cpu_seconds
 
 MAX_KERNEL_DEATHS = 3
+# Wall-clock cap of a cell that spends a CPU budget, in budgets: the capstone's solution (70 of its
+# 90 CPU seconds) took 99-177 s of wall time for its 60-CPU-second training cell with 0, 2 and 4
+# busy loops beside it on a 2-core machine already loaded by other work (load average 4-9);
+# 6 x 90 = 540 s leaves three times that, and stops a sleeping cell within minutes.
+BUDGET_WALL_FACTOR = 6
 SCORER_UID_OFFSET = 200_000  # the scorer runs as another uid than the learner's sandbox
 
 
@@ -405,11 +410,12 @@ class Run:
 
     def wall_limit(self, cell) -> int:
         """Seconds of wall-clock time ``cell`` may run. Up to the end of the hand-in the CPU budget
-        is the kill switch, so the wall clock only catches a stuck cell: the instructor's cap
-        (``Limits.cell_timeout``), not the released ``timeout-NNN`` tag, which a busy grading machine
-        would turn into a kill of a notebook that stays within its CPU budget."""
+        is the kill switch, so the wall clock only catches a stuck (sleeping) cell: at least
+        :data:`BUDGET_WALL_FACTOR` times the budget, not the released ``timeout-NNN`` tag, which a
+        busy grading machine would turn into a kill of a notebook that stays within its CPU budget."""
         if self.budget is not None and self.budget.counting:
-            return max(self.limits.cell_timeout, cell_timeout(cell, self.ref, self.limits))
+            return max(self.limits.cell_timeout, cell_timeout(cell, self.ref, self.limits),
+                       BUDGET_WALL_FACTOR * self.budget.seconds)
         return cell_timeout(cell, self.ref, self.limits)
 
     def timed(self, kernel: Kernel, cell, index: int, test: bool = False) -> None:
