@@ -353,7 +353,7 @@ def match_queries(class_logits: Tensor, mask_logits: Tensor, target_classes: Ten
     """
     try:
         from scipy.optimize import linear_sum_assignment
-    except ImportError as error:  # segkit itself does not depend on scipy
+    except ImportError as error:  # a dependency of segkit, imported on first use (import segkit stays light)
         raise ImportError("match_queries needs scipy for the Hungarian algorithm: pip install scipy") from error
     with torch.no_grad():
         cost = matching_cost(class_logits, mask_logits, target_classes, target_masks, **weights)

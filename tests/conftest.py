@@ -22,13 +22,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print how long each notebook took to grade (recorded with record_property)."""
     rows = []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
-        for name, value in getattr(report, "user_properties", []):
-            if name == "notebook_seconds":
-                rows.append((report.nodeid.split("::")[-1], value))
+        properties = dict(getattr(report, "user_properties", []))
+        if "notebook_seconds" in properties:
+            points = properties.get("colab_points", "")
+            rows.append((report.nodeid.split("::")[-1], properties["notebook_seconds"],
+                         f"{points:>9}  {report.outcome}" if points else report.outcome))
     if rows:
-        terminalreporter.write_sep("-", "notebook grading times")
-        for nodeid, seconds in sorted(rows):
-            terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")
+        terminalreporter.write_sep("-", "notebook grading times (colab: points on the Colab-like runtime)")
+        for nodeid, seconds, result in sorted(rows):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {result:>16}  {nodeid}")
 
 
 # ---- the course tooling's fixtures (helpers in course_fixtures.py; imported lazily so that the
@@ -72,3 +74,14 @@ def ref(released):
     from course_fixtures import METRICS_UNIT
 
     return released(METRICS_UNIT)
+
+
+@pytest.fixture(scope="session")
+def colab_kernel_python():
+    """The Colab-like environment's Python, built once and cached (see tests/colab_env.py)."""
+    from colab_env import colab_python
+
+    steps: list[str] = []
+    python = colab_python(log=steps)
+    print("Colab-like environment:", python, *steps, sep="\n  ")
+    return python

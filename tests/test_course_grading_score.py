@@ -167,3 +167,19 @@ def test_agrees_with_nbgrader_where_no_result_is_output(name):
 
     expected_points, expected_max = determine_grade(copy.deepcopy(CRAFTED[name]))
     assert grade_cell(copy.deepcopy(CRAFTED[name]))[:2] == (float(expected_points or 0.0), float(expected_max))
+
+
+def test_the_tripwire_never_shows_in_what_the_learner_reads():
+    import nbformat
+
+    from segkit.course.grading.score import strip_tripwire
+
+    fired = nbformat.v4.new_output("error", ename="AssertionError", evalue="n1", traceback=["AssertionError: n1"])
+    earlier = nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 3", traceback=[
+        "Cell In[4], line 2\n      1 assert x == 3, 'expected 3'\n----> 2 assert False, 'n1'", "AssertionError: expected 3"])
+    cell = nbformat.v4.new_code_cell("assert x == 3, 'expected 3'", outputs=[fired])
+    assert strip_tripwire(cell, "n1") and cell.outputs == []
+    cell.outputs = [earlier]
+    assert not strip_tripwire(cell, "n1")
+    assert "n1" not in str(cell.outputs) and "expected 3" in str(cell.outputs)
+    assert not strip_tripwire(cell, "")

@@ -257,3 +257,36 @@ def test_capstone_exploits_earn_no_tier(name, tmp_path):
     assert points["test_evaluate_miou"] == 3, result.table()  # the rest of the notebook is graded
     for cell in ("test_handin", "test_tier_bronze", "test_tier_silver", "test_tier_gold", "test_latency", "test_report"):
         assert points[cell] == 0, f"{name}: {cell} earned {points[cell]}\n{result.table()}"
+
+
+def test_a_tier_verdict_names_the_split_and_what_follows():
+    public = capstone.HandIn("public", 64, 0.70, {"sky": 0.9}, 2.0, 4.0, 10)
+    hidden = capstone.HandIn("hidden", 128, 0.70, {"sky": 0.9}, 2.0, 4.0, 10)
+    assert public.verdict("silver", True) == "silver: reached on the public split (64 images, mIoU 0.700)"
+    assert "NOT reached on the public split" in public.verdict("gold", False)
+    assert "Run All goes on" in public.verdict("gold", False)
+    assert hidden.verdict("gold", False).endswith("this cell scores 0")
+
+
+def test_the_tier_ladder_fails_only_when_graded_so_run_all_reaches_the_report(capsys):
+    """The released tier cells: on the public split (a learner's Run All) a missed tier prints its
+    verdict and the cell passes, so Run All goes on to the report; on the hidden split (the grader's
+    scorer) it fails, as before."""
+    import nbformat
+
+    from segkit.course.config import Course
+
+    course = Course.find()
+    lesson = nbformat.read(str(course.release_notebook("12-capstone")), as_version=4)
+    ladder = [c for c in lesson.cells if c.get("id") in ("test_tier_bronze", "test_tier_silver", "test_tier_gold",
+                                                            "test_latency")]
+    assert len(ladder) == 4
+    low = {"miou": 0.30, "iou": {"sky": 0.9, "pedestrian": 0.0}, "latency_ms": 9.0, "reference_ms": 3.0, "parameters": 10}
+    for cell in ladder:
+        exec(cell.source, {"handin": capstone.HandIn("public", 64, **low)})
+        assert "NOT reached on the public split" in capsys.readouterr().out, cell.id
+        with pytest.raises(AssertionError):
+            exec(cell.source, {"handin": capstone.HandIn("hidden", 128, **low)})
+        high = {**low, "miou": 0.99, "latency_ms": 1.0}
+        exec(cell.source, {"handin": capstone.HandIn("hidden", 128, **high)})
+        assert "reached on the hidden split" in capsys.readouterr().out, cell.id

@@ -58,6 +58,7 @@ def test_cli_submit_grades_the_working_copy_and_prints_no_kernel_notices(course,
     output = run.stdout + run.stderr
     assert run.returncode == FULL_MARKS, f"the working copy (solved) should be graded by default:\n{output}"
     assert "without encryption" not in output and "IPKernelApp" not in output, output
+    assert f"grading {UNIT} (hidden tests included)" in run.stderr and "cells" in run.stderr, "a long check shows progress"
     assert "3 / 3" in run.stdout and "no working copy" not in output
 
 
@@ -87,3 +88,22 @@ def test_submit_rejects_bad_arguments(course, tmp_path):
     broken.write_text("{not json")
     with pytest.raises(CourseError, match="not a readable notebook"):
         submit(course, UNIT, broken)
+
+
+def test_the_table_wraps_whole_messages_and_puts_the_stop_first():
+    from segkit.course.grading.score import CellScore
+    from segkit.course.learner.submit import SubmitResult
+
+    shortfall = ("AssertionError: mIoU on the hidden split (128 images) is 0.612; tier 'silver' needs 0.65. "
+                 "Weakest class: pedestrian (IoU 0.08)")
+    result = SubmitResult(unit="12-capstone", student="ada", scores=[
+        CellScore("test_tier_silver", 0, 2, shortfall),
+        CellScore("test_report", 0, 2, "NameError: name 'model' is not defined"),
+    ], notes=["budget: no cgroup v2 here", "cell capstone_train: timed out after 300 s of wall-clock time"])
+    table = result.table(width=80)
+    lines = table.splitlines()
+    assert lines[1].startswith("STOPPED cell capstone_train: timed out after 300 s"), table
+    assert table.index("STOPPED") < table.index("NameError")
+    assert " ".join(table.split()).count("Weakest class: pedestrian (IoU 0.08)") == 1, "the whole message, wrapped"
+    assert max(len(line) for line in lines) <= 80
+    assert result.causes == ["cell capstone_train: timed out after 300 s of wall-clock time"]

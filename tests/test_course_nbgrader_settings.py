@@ -109,3 +109,27 @@ def test_feedback_never_shows_hidden_tests_or_their_tracebacks():
     assert cell.outputs[0].traceback == ["AssertionError: secret case"]
     plain = nbformat.v4.new_code_cell("assert f(1) == 2", outputs=[copy.deepcopy(error)])
     assert RedactHiddenTests().preprocess_cell(copy.deepcopy(plain), {}, 0)[0] == plain, "cells without hidden tests are left alone"
+
+
+def test_validate_says_hidden_tests_were_not_run_and_how_to_get_the_score(course, tmp_path):
+    """nbgrader's Validate (the lab's button and `nbgrader validate`) on a notebook that passes every
+    visible check: its result must not read as the score."""
+    import io
+
+    from course_fixtures import UNIT, solved_lesson
+    from nbgrader.validator import Validator
+
+    from segkit.course.nbgrader_settings import VALIDATE_SOURCE, nbgrader_api
+
+    api = nbgrader_api(course.root)  # configure(): as nbgrader loads the course's config
+    mine = tmp_path / f"{UNIT}.ipynb"
+    (tmp_path / "solved").mkdir()
+    mine.write_bytes(solved_lesson(course, tmp_path / "solved").read_bytes())
+    validator = Validator(config=api.config)
+    results = validator.validate(str(mine))
+    assert [f["source"] for f in results["failed"]] == [VALIDATE_SOURCE], results
+    assert f"python -m segkit.course submit {UNIT}" in results["failed"][0]["error"]
+    validator.stream = io.StringIO()
+    validator.validate_and_print(str(mine))
+    printed = validator.stream.getvalue()
+    assert "hidden tests" in printed and "Success!" not in printed

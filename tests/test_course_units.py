@@ -3,6 +3,12 @@
 For each unit: lessons/ is in sync with solutions/, the solution notebook runs top to bottom
 without an error and earns full marks (a test cell tagged ``stretch``, the capstone's top tier, is
 beyond the reference solution and may be missed), and the untouched student notebook earns nothing.
+
+The solution's one run is on a Colab-like runtime (tests/colab_env.py): its kernel is a Python 3.12
+environment with Colab's preinstalled packages, a stand-in ``google.colab`` and segkit installed by
+the setup cell's own ``pip install --no-deps git+...`` (non-editable), without the repository's
+``datasets/`` or source tree, unconfined so that ``segkit.data.samples.prepare()`` reaches PyPI as on
+Colab, with a fresh ``$HOME`` per notebook (each unit must fetch the real samples it uses).
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from segkit.course.authoring.notebook import read
 from segkit.course.cells import is_stretch
 from segkit.course.authoring.release import stale_units
 from segkit.course.learner.submit import FULL_MARKS, submit
+from segkit.course.sandbox import KERNEL_PYTHON_VARIABLE, Mode
 
 COURSE = Course.find()
 UNITS = COURSE.units()
@@ -33,12 +40,21 @@ def test_course_check_passes():
     assert not problems, describe(problems)
 
 
+# Unconfined, as on Colab: the lesson's own code fetches the real samples from PyPI.
+COLAB_MODE = Mode("none", "Colab-like runtime (tests/colab_env.py): no sandbox, so that the lesson reaches PyPI")
+
+
 @pytest.mark.slow
 @pytest.mark.notebook
+@pytest.mark.colab
 @pytest.mark.parametrize("unit", UNITS)
-def test_solution_runs_and_scores_full_marks(unit, tmp_path, record_property):
-    result = submit(COURSE, unit, COURSE.source_notebook(unit), student="solution", feedback_root=tmp_path)
+def test_solution_runs_on_colab_and_scores_full_marks(unit, tmp_path, record_property, colab_kernel_python,
+                                                       monkeypatch):
+    monkeypatch.setenv(KERNEL_PYTHON_VARIABLE, str(colab_kernel_python))
+    result = submit(COURSE, unit, COURSE.source_notebook(unit), student="solution", feedback_root=tmp_path,
+                    mode=COLAB_MODE)
     record_property("notebook_seconds", result.seconds)
+    record_property("colab_points", f"{result.points:g} / {result.max_points:g}")
     assert not result.failure, result.failure
     stretch = {c.id for c in read(COURSE.source_notebook(unit)).cells if is_stretch(c)}
     errors = {cell: error for cell, error in result.errors.items() if cell not in stretch}

@@ -98,7 +98,7 @@ def _run(course: Course, args: argparse.Namespace) -> int:
             notebook, note = default_submission(course, course.require_unit(args.unit))
             if note:
                 print(note, file=sys.stderr)
-        result = submit(course, args.unit, notebook, args.student)
+        result = submit(course, args.unit, notebook, args.student, progress=True)
         print(result.table())
         print(f"graded in {result.seconds:.1f} s")
         return result.exit_code

@@ -81,13 +81,28 @@ def _works(argv: list[str]) -> bool:
         return False
 
 
+KERNEL_PYTHON_VARIABLE = "SEGKIT_KERNEL_PYTHON"
+
+
+def kernel_python() -> str | None:
+    """Another environment's Python for the kernels, from ``$SEGKIT_KERNEL_PYTHON`` (None: the
+    grader's own). Such a kernel runs the segkit installed there, as a learner has it (the course's
+    Colab-like test): no ``PYTHONPATH`` into the grader's segkit and none of the course's data
+    folders (:func:`data_paths`)."""
+    return os.environ.get(KERNEL_PYTHON_VARIABLE) or None
+
+
 def readonly_paths() -> list[Path]:
     """Host folders the sandbox sees read-only besides the system: Python, the venv, segkit."""
     import segkit
 
     paths = {Path(sys.base_prefix), Path(sys.prefix), Path(segkit.__file__).resolve().parent}
     paths.add(Path(os.path.realpath(sys.executable)).parent.parent)
-    paths.update(data_paths().values())
+    other = kernel_python()
+    if other:  # the other environment (its venv) and the Python it was made from
+        paths.update({Path(other).parent.parent, Path(os.path.realpath(other)).parent.parent})
+    else:
+        paths.update(data_paths().values())
     return sorted(p.resolve() for p in paths if p.exists() and str(p.resolve()) not in SYSTEM_DIRS)
 
 

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import secrets
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ import nbformat
 
 from segkit.course.config import Course, CourseError
 from segkit.course.grading.assemble import assemble, read_submission
-from segkit.course.grading.environment import segkit_pythonpath
+from segkit.course.grading.environment import kernel_argv_python, segkit_pythonpath
 from segkit.course.grading.execute import execute
 from segkit.course.grading.record import record
 from segkit.course.grading.reference import Reference
@@ -46,7 +45,8 @@ class Outcome(ScoreTotals):
 
 
 def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path, limits: Limits, mode: Mode,
-              pythonpath: str, home_seed: Path | None = None, *, feedback_run: bool = False) -> Outcome:
+              pythonpath: str, home_seed: Path | None = None, *, feedback_run: bool = False,
+              progress=None) -> Outcome:
     """Grade one submission: assemble, scan, execute confined (test cells sealed), score. With
     ``feedback_run`` the learner's feedback comes from a second run without hidden tests
     (:mod:`segkit.course.grading.feedback`). Never raises for the submission's sake: a submission
@@ -58,7 +58,8 @@ def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path,
         notebook, outcome.notes = assemble(submission, ref)
         outcome.review = tamper_findings(notebook, ref)
         tag = f"segkit-tamper-{secrets.token_hex(6)}"
-        executed, nonces, events = execute(notebook, ref, unit_dir, limits, mode, pythonpath, home_seed, guard_tag=tag)
+        executed, nonces, events = execute(notebook, ref, unit_dir, limits, mode, pythonpath, home_seed, guard_tag=tag,
+                                           progress=progress)
         outcome.notes += events
         outcome.scores, tripped = score(executed, ref, nonces, tag)
         outcome.review += tripped
@@ -66,9 +67,11 @@ def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path,
             outcome.review.append("an output quoted hidden tests (removed from the feedback)")
         outcome.executed = json.loads(nbformat.writes(executed))
         if feedback_run:
-            visible, visible_nonces, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode, pythonpath, home_seed)
+            visible, visible_nonces, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode,
+                                                 pythonpath, home_seed)
             without_tripwires(visible, visible_nonces)
-            outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores)))
+            outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores,
+                                                                  visible_nonces)))
     except CourseError as err:
         outcome.rejected = str(err)
     except Exception as err:  # noqa: BLE001 - one submission must never stop a class run
@@ -142,21 +145,22 @@ def matplotlib_seed(directory: Path) -> Path:
     seed = directory / "home"
     (seed / ".matplotlib").mkdir(parents=True, exist_ok=True)
     env = {"MPLCONFIGDIR": str(seed / ".matplotlib"), "PATH": os.environ.get("PATH", ""), "HOME": str(seed)}
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=300)
+    subprocess.run([kernel_argv_python(), "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=300)
     return seed
 
 
 def grade_class(course: Course, unit: str, notebooks: dict[str, Path], *, jobs: int | None = None,
                 limits: Limits = Limits(), mode: Mode | None = None, feedback: bool = True,
                 progress: bool = True, ref: Reference | None = None, feedback_run: bool = True,
-                keep_notebooks: bool = False) -> list[Outcome]:
+                keep_notebooks: bool = False, cell_progress=None) -> list[Outcome]:
     """Grade every notebook in its own sandbox, ``jobs`` at a time, recording each student as soon as
     graded (a crash later loses nothing already graded).
 
     ``feedback_run``: the learner's feedback comes from a second run without hidden tests (see
     :mod:`segkit.course.grading.feedback`; ``submit`` turns it off). ``keep_notebooks``: keep the
     executed notebooks in the returned outcomes (otherwise they are dropped once recorded, so the
-    grader's memory does not grow with the class).
+    grader's memory does not grow with the class). ``cell_progress``: called before each code cell
+    (see :func:`segkit.course.grading.execute.execute`), with ``jobs=1`` only.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -184,7 +188,7 @@ def grade_class(course: Course, unit: str, notebooks: dict[str, Path], *, jobs: 
         bar = tqdm(total=len(args), desc=f"grading {unit}", unit="nb", disable=not progress)
         if jobs == 1:
             for a in args:
-                done(grade_one(*a, **kwargs))
+                done(grade_one(*a, **kwargs, progress=cell_progress))
         else:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = {pool.submit(_worker, a, kwargs): a[0] for a in args}

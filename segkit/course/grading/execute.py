@@ -22,18 +22,24 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
 from segkit.course import cells
 from segkit.course.grading.budget import HAND_IN_FILE, Budget
-from segkit.course.grading.environment import kernel_env
+from segkit.course.grading.environment import kernel_argv_python, kernel_env
 from segkit.course.grading.reference import Reference
 from segkit.course.nbgrader_settings import HIDDEN_BLOCK
 from segkit.course.grading import guard
 from segkit.course.sandbox import CpuMeter, Limits, Mode, confine, tree_cpu_seconds
 
 MAX_KERNEL_DEATHS = 3
+# Wall-clock cap of a cell that spends a CPU budget, in budgets: the capstone's solution (70 of its
+# 90 CPU seconds) took 99-177 s of wall time for its 60-CPU-second training cell with 0, 2 and 4
+# busy loops beside it on a 2-core machine already loaded by other work (load average 4-9);
+# 6 x 90 = 540 s leaves three times that, and stops a sleeping cell within minutes.
+BUDGET_WALL_FACTOR = 6
 SCORER_UID_OFFSET = 200_000  # the scorer runs as another uid than the learner's sandbox
 
 
@@ -133,7 +139,7 @@ class Kernel:
             start_dir = control / "start"
             start_dir.mkdir()
         argv = confine(
-            [sys.executable, "-c", KERNEL_BOOTSTRAP, "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR",
+            [kernel_argv_python(), "-c", KERNEL_BOOTSTRAP, "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR",
              "--IPKernelApp.ignore_cwd=True"],
             workdir=workdir, root=root, env=kernel_env(pythonpath, home), limits=limits, uid=uid, mode=mode,
             home_seed=home_seed, quiet=True, start_dir=start_dir)
@@ -290,14 +296,20 @@ class Run:
     timer: threading.Timer | None = None
     replayable: list[int] = field(default_factory=list)  # non-test cells that ran without killing the kernel
     deaths: int = 0
+    progress: "Callable[[int, int, str], None] | None" = None  # (code cells done, all, id of the next)
 
     def __post_init__(self):
         self.deadline = time.monotonic() + self.limits.wall_seconds
 
     def run(self) -> None:
+        total = sum(c.cell_type == "code" for c in self.notebook.cells)
+        done = 0
         try:
             for index, cell in enumerate(self.notebook.cells):
                 if cell.cell_type == "code":
+                    if self.progress is not None:
+                        self.progress(done, total, cell.get("id") or f"cell {index}")
+                    done += 1
                     if self.deaths > MAX_KERNEL_DEATHS:
                         fail(cell, "DeadKernelError", f"not run: the kernel died {self.deaths} times")
                     else:
@@ -328,11 +340,11 @@ class Run:
             self.timed(self.start_kernel(), cell, index, test=gid in self.ref.locked_sources and cells.is_test(cell))
         except (CellTimeoutError, DeadKernelError, RuntimeError) as err:
             timed_out = isinstance(err, CellTimeoutError)
-            over = self.budget is not None and self.meter is not None and self.budget.counting \
-                and self.meter.seconds() > self.budget.seconds
-            reason = (f"the submission used its {self.limits.wall_seconds} s" if time.monotonic() > self.deadline else
-                      f"stopped: the notebook used its {self.budget.seconds} CPU seconds" if over else
-                      f"timed out after {cell_timeout(cell, self.ref, self.limits)} s" if timed_out else
+            over = self.budget is not None and self.budget.counting and self.budget.over()
+            reason = (f"stopped: the submission used its {self.limits.wall_seconds} s of wall-clock time"
+                      if time.monotonic() > self.deadline else
+                      f"stopped: the notebook used its {self.budget.seconds} CPU seconds (the budget's kill switch)"
+                      if over else f"timed out after {self.wall_limit(cell)} s of wall-clock time" if timed_out else
                       str(err) if isinstance(err, OutputTooLarge) else
                       "the kernel died (os._exit, a crash or too much memory)")
             fail(cell, "CellTimeoutError" if timed_out else "DeadKernelError", reason)
@@ -428,24 +440,44 @@ class Run:
                     break
         return self.kernel
 
-    def timed(self, kernel: Kernel, cell, index: int, test: bool = False) -> None:
-        """Run one cell; up to the end of the hand-in, the CPU time used is the budget's spending.
+    def wall_limit(self, cell) -> int:
+        """Seconds of wall-clock time ``cell`` may run. Up to the end of the hand-in the CPU budget
+        is the kill switch, so the wall clock only catches a stuck (sleeping) cell: at least
+        :data:`BUDGET_WALL_FACTOR` times the budget, not the released ``timeout-NNN`` tag, which a
+        busy grading machine would turn into a kill of a notebook that stays within its CPU budget."""
+        if self.budget is not None and self.budget.counting:
+            return max(self.limits.cell_timeout, cell_timeout(cell, self.ref, self.limits),
+                       BUDGET_WALL_FACTOR * self.budget.seconds)
+        return cell_timeout(cell, self.ref, self.limits)
 
-        With the submission's cgroup (every process, every kernel start, since its creation) the
-        budget is also the kill switch: a watchdog kills the kernel as soon as the budget is spent,
-        and the cell's wall-clock limit is only the instructor's cap (a sleeping loop), so a
-        busy grading machine does not kill a notebook that stays within its CPU budget. Without a
-        cgroup, the CPU time of the kernel's process tree during the cell is added (wall time as
-        the last resort) and the released ``timeout-NNN`` tags are the kill switch."""
+    def timed(self, kernel: Kernel, cell, index: int, test: bool = False) -> None:
+        """Run one cell; up to the end of the hand-in, the CPU time used is the budget's spending,
+        and the budget is the kill switch: a watchdog kills the kernel as soon as it is spent.
+
+        CPU time is counted by the submission's cgroup where there is one (every process, every
+        kernel start, since its creation), else from the kernel's process tree during the cell
+        (processes that leave the tree are missed; wall time as the last resort). Either way the
+        cell's wall-clock limit is only :meth:`wall_limit`'s cap for a stuck cell."""
         counting = self.budget is not None and self.budget.counting
         metered = counting and self.meter is not None
-        timeout = self.limits.cell_timeout if metered else cell_timeout(cell, self.ref, self.limits)
+        timeout = self.wall_limit(cell)
         pid = kernel.pid
         cpu = tree_cpu_seconds(pid) if counting and pid and not metered else None
+        spent_before = self.budget.spent if counting else 0.0
+        last = [cpu]  # the tree's latest reading: a killed kernel's tree can no longer be read
+
+        def used() -> float:
+            if metered:
+                return self.meter.seconds()
+            now = tree_cpu_seconds(pid)
+            if now is not None:
+                last[0] = now
+            return spent_before + (last[0] - cpu)
+
         wall = time.monotonic()
         stop = threading.Event()
-        if metered:
-            threading.Thread(target=self._watch_budget, args=(kernel, stop), daemon=True).start()
+        if metered or cpu is not None:
+            threading.Thread(target=self._watch_budget, args=(kernel, stop, used), daemon=True).start()
         try:
             if test:
                 kernel.run_test(cell, index, timeout, cells.grade_id(cell))
@@ -453,15 +485,14 @@ class Run:
                 kernel.run(cell, index, timeout)
         finally:
             stop.set()
-            if metered:
-                self.budget.spent = self.meter.seconds()
+            if metered or cpu is not None:
+                self.budget.spent = used()
             elif counting:
-                after = tree_cpu_seconds(pid) if cpu is not None else None
-                self.budget.spent += (after - cpu) if after is not None else (time.monotonic() - wall)
+                self.budget.spent += time.monotonic() - wall
 
-    def _watch_budget(self, kernel: Kernel, stop: threading.Event) -> None:
+    def _watch_budget(self, kernel: Kernel, stop: threading.Event, used) -> None:
         while not stop.wait(0.5):
-            if self.meter.seconds() > self.budget.seconds:
+            if used() > self.budget.seconds:
                 self.events.append(f"budget: the kernel was stopped when the notebook had used its "
                                    f"{self.budget.seconds} CPU seconds")
                 kernel.kill()
@@ -478,13 +509,15 @@ class Run:
 
 def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, limits: Limits, mode: Mode,
             pythonpath: str, home_seed: Path | None = None, uid: int | None = None, *,
-            guard_tag: str | None = None) -> tuple[nbformat.NotebookNode, dict[str, str], list[str]]:
+            guard_tag: str | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> tuple[nbformat.NotebookNode, dict[str, str], list[str]]:
     """Run ``notebook`` confined, cell by cell. Returns it executed (tripwires removed), the
     tripwire nonce of each test cell, and events (timeouts, kernel deaths, the budget).
 
     The working folder holds the released unit's files and nothing else: the notebook being run
     (hidden tests included) stays here, in the parent; test cells reach the kernel only as the
     cells it executes, sealed when ``guard_tag`` is given (see :mod:`segkit.course.grading.guard`).
+    ``progress(done, total, cell_id)`` is called before each code cell (e.g. a progress bar).
     """
     # one uid per grading process; SEGKIT_SANDBOX_UID_BASE moves the range (tests tell runs apart)
     uid = uid or int(os.environ.get("SEGKIT_SANDBOX_UID_BASE", "100000")) + os.getpid() % 100000
@@ -511,6 +544,7 @@ def execute(notebook: nbformat.NotebookNode, ref: Reference, unit_dir: Path, lim
         if budget is not None and meter is None:
             execution.events.append("budget: no cgroup v2 here, so CPU is counted from the kernel's process tree "
                                     "(processes that leave it are missed)")
+        execution.progress = progress
         try:
             execution.run()
         finally:

@@ -19,7 +19,7 @@ import nbformat
 
 from segkit.course import cells
 from segkit.course.grading.reference import Reference
-from segkit.course.grading.score import CellScore, hidden_failure_message
+from segkit.course.grading.score import CellScore, hidden_failure_message, strip_tripwire
 
 
 def visible_notebook(notebook: nbformat.NotebookNode, ref: Reference) -> nbformat.NotebookNode:
@@ -45,13 +45,15 @@ def without_tripwires(run: nbformat.NotebookNode, nonces: dict[str, str]) -> nbf
 
 
 def compose(visible_run: nbformat.NotebookNode, graded_run: nbformat.NotebookNode, ref: Reference,
-            scores: list[CellScore]) -> nbformat.NotebookNode:
-    """The learner's feedback notebook: the visible run's outputs, the graded run's verdicts."""
+            scores: list[CellScore], visible_nonces: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The learner's feedback notebook: the visible run's outputs (its tripwires, ``visible_nonces``,
+    removed), the graded run's verdicts."""
     feedback = copy.deepcopy(visible_run)
     graded = {cells.grade_id(c): c for c in graded_run.cells if cells.grade_id(c)}
     lost = {s.grade_id for s in scores if s.points < s.max_points}
     for cell in feedback.cells:
         gid = cells.grade_id(cell)
+        strip_tripwire(cell, (visible_nonces or {}).get(gid, ""))
         if gid not in lost or cell.cell_type != "code":
             continue
         visible_failed = any(o.output_type == "error" for o in cell.get("outputs", []))

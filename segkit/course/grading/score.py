@@ -105,6 +105,22 @@ def grade_cell(cell: nbformat.NotebookNode, *, partial: bool = False) -> tuple[f
     return max_points, max_points, ""
 
 
+def strip_tripwire(cell: nbformat.NotebookNode, nonce: str) -> bool:
+    """Remove the grader's tripwire (:func:`segkit.course.grading.execute.tripwire`) from ``cell``'s
+    outputs: its own ``AssertionError: <nonce>`` and any traceback line quoting ``assert False, '<nonce>'``
+    (it is the grader's, not the learner's, and unexplained it reads as a failure). Returns whether it fired."""
+    if not nonce:
+        return False
+    fired = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"
+             and o.get("ename") == "AssertionError" and o.get("evalue") == nonce]
+    cell.outputs = [o for o in cell.get("outputs", []) if o not in fired]
+    for output in cell.outputs:
+        if output.get("output_type") == "error" and any(nonce in line for line in output.get("traceback", [])):
+            output.traceback = ["\n".join(part for part in line.split("\n") if nonce not in part)
+                                for line in output.traceback]
+    return bool(fired)
+
+
 def score(executed: nbformat.NotebookNode, ref: Reference, nonces: dict[str, str],
           tamper_tag: str | None = None) -> tuple[list[CellScore], list[str]]:
     """Points per graded cell, and reasons for review (a tripwire that never fired, tampering the
@@ -122,10 +138,8 @@ def score(executed: nbformat.NotebookNode, ref: Reference, nonces: dict[str, str
                 o.evalue = str(o.evalue).replace(tamper_tag, "the grader's guard")
                 o.traceback = [f"{o.ename}: {o.evalue}"]
         elif nonce:
-            fired = [o for o in errors if o.ename == "AssertionError" and o.evalue == nonce]
-            if fired:  # the tripwire did its job: it is the grader's, not the learner's, so it goes
-                cell.outputs = [o for o in cell.outputs if o not in fired]
-            elif not errors:
+            # the tripwire did its job: it is the grader's, not the learner's, so it goes
+            if not strip_tripwire(cell, nonce) and not errors:
                 review.append(f"{gid}: the test cell did not run as released (its tripwire never fired)")
         cell.metadata["nbgrader"]["points"] = ref.points[gid]  # the release's points, never the submission's
         scores.append(CellScore(gid, *grade_cell(cell, partial=ends_with_expression(ref.locked_sources.get(gid, "")))))

@@ -90,6 +90,19 @@ class HandIn:
         return (f"mIoU on the {self.split} split ({self.images} images) is {self.miou:.3f}; tier {name!r} needs "
                 f"{threshold:.2f}. Weakest class: {worst[1]} (IoU {worst[0]:.2f})")
 
+    def verdict(self, name: str, reached: bool) -> str:
+        """One line for a tier cell: whether ``name`` is reached, on which split.
+
+        The tier cells assert ``reached or handin.split == "public"``: graded (the scorer's hidden
+        split) a miss fails the cell; on the public split of the learner's own Run All (or
+        Validate) the cell prints this line and Run All goes on to the cells still to do."""
+        where = f"the {self.split} split ({self.images} images, mIoU {self.miou:.3f})"
+        if reached:
+            return f"{name}: reached on {where}"
+        then = ("the grade comes from the hidden split, where this cell fails unless it is reached there; "
+                "Run All goes on" if self.split == "public" else "this cell scores 0")
+        return f"{name}: NOT reached on {where}; {then}"
+
     def report(self) -> str:
         """A few lines for the notebook: mIoU, per-class IoU, latency."""
         per_class = "  ".join(f"{k} {v:.2f}" for k, v in self.iou.items())
