@@ -224,4 +224,11 @@ def deeplab_head(in_channels, num_classes, atrous_rates=(12, 24, 36), channels=2
         patch=[('                nn.BatchNorm2d(out_channels),',
                 '                nn.BatchNorm2d(out_channels, momentum=0.01),')],
     ),
+    dict(
+        cell='deeplab_head',
+        id='head-bn-momentum',
+        description="the head's BatchNorm with a slow running average (momentum 0.01): equal in eval mode, other running statistics after training",
+        patch=[('        nn.BatchNorm2d(channels),',
+                '        nn.BatchNorm2d(channels, momentum=0.01),')],
+    ),
 ]
