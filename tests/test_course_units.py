@@ -2,7 +2,9 @@
 
 For each unit: lessons/ is in sync with solutions/, the solution notebook runs top to bottom
 without an error and earns full marks (a test cell tagged ``stretch``, the capstone's top tier, is
-beyond the reference solution and may be missed), and the untouched student notebook earns nothing.
+beyond the reference solution and may be missed), every number its prose states about the run and
+checks with ``segkit.course.kernel.claims`` holds in that same run (no ✗ claim record), and the
+untouched student notebook earns nothing.
 
 The solution's one run is on a Colab-like runtime (tests/colab_env.py): its kernel is a Python 3.12
 environment with Colab's preinstalled packages, a stand-in ``google.colab`` and segkit installed by
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import pytest
 
+from segkit.course import grading
 from segkit.course.authoring.check import check_course, describe
 from segkit.course.config import Course
 from segkit.course.authoring.notebook import read
 from segkit.course.cells import is_stretch
+from segkit.course.kernel.claims import MIME as CLAIM_MIME
 from segkit.course.authoring.release import stale_units
 from segkit.course.learner.submit import FULL_MARKS, submit
 from segkit.course.sandbox import KERNEL_PYTHON_VARIABLE, Mode
@@ -44,6 +48,27 @@ def test_course_check_passes():
 COLAB_MODE = Mode("none", "Colab-like runtime (tests/colab_env.py): no sandbox, so that the lesson reaches PyPI")
 
 
+def failed_claims(executed: dict) -> list[str]:
+    """The claim records (``segkit.course.kernel.claims``) of an executed notebook that do not hold:
+    one line each, with the cell id and what the text says against what the run measured."""
+    failed = []
+    for cell in executed.get("cells", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            record = output.get("data", {}).get(CLAIM_MIME)
+            if isinstance(record, dict) and not record.get("ok", False):
+                text = output["data"].get("text/plain", "")
+                failed.append(f"{cell.get('id')}: {''.join(text) if isinstance(text, list) else text}")
+    return failed
+
+
+def test_failed_claims_reads_the_claim_records():
+    def output(ok):
+        return {"output_type": "display_data", "data": {"text/plain": f"{'✓' if ok else '✗'} x", CLAIM_MIME: {"ok": ok}}}
+    executed = {"cells": [{"cell_type": "code", "id": "a", "outputs": [output(True), {"output_type": "stream", "text": "✗"}]},
+                          {"cell_type": "code", "id": "b", "outputs": [output(False)]}, {"cell_type": "markdown", "id": "c"}]}
+    assert failed_claims(executed) == ["b: ✗ x"]
+
+
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.colab
@@ -51,6 +76,15 @@ COLAB_MODE = Mode("none", "Colab-like runtime (tests/colab_env.py): no sandbox, 
 def test_solution_runs_on_colab_and_scores_full_marks(unit, tmp_path, record_property, colab_kernel_python,
                                                        monkeypatch):
     monkeypatch.setenv(KERNEL_PYTHON_VARIABLE, str(colab_kernel_python))
+    outcomes = []  # the graded run's executed notebook, kept to read its claim records (no second run)
+
+    def grade_class(*args, **kwargs):
+        graded = original(*args, **kwargs)
+        outcomes.extend(graded)
+        return graded
+
+    original = grading.grade_class
+    monkeypatch.setattr(grading, "grade_class", grade_class)
     result = submit(COURSE, unit, COURSE.source_notebook(unit), student="solution", feedback_root=tmp_path,
                     mode=COLAB_MODE)
     record_property("notebook_seconds", result.seconds)
@@ -62,6 +96,9 @@ def test_solution_runs_on_colab_and_scores_full_marks(unit, tmp_path, record_pro
     missed = {s.grade_id for s in result.scores if s.points < s.max_points}
     assert result.exit_code == FULL_MARKS or missed <= stretch, result.table()
     assert len(result.scores) >= 1
+    assert outcomes and outcomes[0].executed, "the graded run's executed notebook was not kept"
+    failed = failed_claims(outcomes[0].executed)
+    assert not failed, "the prose states numbers this run does not give:\n" + "\n".join(failed)
 
 
 @pytest.mark.slow

@@ -167,6 +167,22 @@ def soft_dice_loss(logits, target, ignore_index=None, smooth=1.0):
     return losses.soft_dice_loss(logits, target, ignore_index=ignore_index, smooth=smooth)
 '''),
 
+    dict(cell="double_conv", id="double-conv-bn-momentum",
+         description="BatchNorm with a slow running average (momentum 0.01): equal in eval mode, other running statistics after a training step",
+         patch=[('        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),\n        nn.BatchNorm2d(out_channels),',
+                 '        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),\n        nn.BatchNorm2d(out_channels, momentum=0.01),')]),
+    dict(cell="UpBlock", id="up-pad-centred",
+         description="pads the missing rows and columns half at the top/left and half at the bottom/right (a common U-Net port): same as the exercise for one missing row, shifted for more",
+         patch=[('        x = F.pad(x, (0, pad_w, 0, pad_h))',
+                 '        x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))')]),
+    dict(cell="UNet", id="unet-pool-ceil-mode",
+         description="max-pools with ceil_mode=True: odd sizes round up, the up blocks then crop instead of pad (right shapes, other logits)",
+         patch=[('nn.MaxPool2d(2)', 'nn.MaxPool2d(2, ceil_mode=True)')]),
+    dict(cell="soft_dice_loss", id="dice-epsilon-for-safety",
+         description="adds 1e-6 to the numerator and the denominator 'for safety' instead of the exact formula with the 0/0 case handled",
+         patch=[('    dice = torch.where(denominator > 0, (2 * intersection + smooth) / denominator.clamp_min(1e-12),\n                       torch.ones_like(denominator))',
+                 '    eps = 1e-6\n    dice = (2 * intersection + smooth + eps) / (denominator + eps)')]),
+
     dict(cell="train_nuclei", id="train-one-epoch",
          description="far too short a training run: one epoch of 8 steps",
          patch=[('nuclei_loader = DataLoader(TensorDataset(nuclei_images, nuclei_masks), batch_size=16, shuffle=True,\n                           generator=torch.Generator().manual_seed(0))\nhistory = fit(nuclei_model, nuclei_loader, epochs=6, lr=3e-3, loss=dice_ce, scheduler="poly", device=device)',

@@ -203,4 +203,32 @@ def deeplab_head(in_channels, num_classes, atrous_rates=(12, 24, 36), channels=2
         patch=[('        return self.classifier(self.fuse(torch.cat([x, low], dim=1)))                      # (N, K, H4, W4)',
                 '        return self.classifier(self.fuse(torch.cat([x, low_level], dim=1)))                      # (N, K, H4, W4)')],
     ),
+    dict(
+        cell='measure_receptive_field',
+        id='rf-border-rows-only',
+        description='checks the border in height only: a field too wide for the probe but not too tall passes',
+        patch=[('    if rows.min() == 0 or cols.min() == 0 or rows.max() == size - 1 or cols.max() == size - 1:',
+                '    if rows.min() == 0 or rows.max() == size - 1:')],
+    ),
+    dict(
+        cell='measure_receptive_field',
+        id='rf-border-bottom-right-only',
+        description='checks only the bottom and right borders (a centred field reaches both sides at once, an off-centre one need not)',
+        patch=[('    if rows.min() == 0 or cols.min() == 0 or rows.max() == size - 1 or cols.max() == size - 1:',
+                '    if rows.max() == size - 1 or cols.max() == size - 1:')],
+    ),
+    dict(
+        cell='ASPP',
+        id='aspp-bn-momentum',
+        description="BatchNorm with a slow running average (momentum 0.01, as some DeepLab ports use): equal in eval mode, other running statistics after training",
+        patch=[('                nn.BatchNorm2d(out_channels),',
+                '                nn.BatchNorm2d(out_channels, momentum=0.01),')],
+    ),
+    dict(
+        cell='deeplab_head',
+        id='head-bn-momentum',
+        description="the head's BatchNorm with a slow running average (momentum 0.01): equal in eval mode, other running statistics after training",
+        patch=[('        nn.BatchNorm2d(channels),',
+                '        nn.BatchNorm2d(channels, momentum=0.01),')],
+    ),
 ]

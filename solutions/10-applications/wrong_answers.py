@@ -155,6 +155,13 @@ def class_areas_m2(mask, gsd_m, num_classes, ignore_index=None):
     return torch.bincount(labels, minlength=num_classes).double() * gsd_m**2
 ''',
     ),
+    dict(
+        cell="class_areas_m2",
+        id="area-ignored-parked-in-place",
+        description="parks ignored pixels in an extra bin through mask.view(-1): the areas are right, the caller's mask is overwritten",
+        patch=[('    labels = mask.reshape(-1)\n    if ignore_index is not None:\n        labels = labels[labels != ignore_index]\n    counts = torch.bincount(labels, minlength=num_classes).double()    # (num_classes,)',
+                '    labels = mask.view(-1)\n    if ignore_index is not None:\n        labels[labels == ignore_index] = num_classes             # an extra bin for ignored pixels\n    counts = torch.bincount(labels, minlength=num_classes + 1)[:num_classes].double()')],
+    ),
     # ---------------------------------------------------------------- free_space_heading
     dict(
         cell="free_space_heading",

@@ -55,6 +55,20 @@ def replace_classifier(model, num_classes, freeze=False):
                 '    new = nn.Conv2d(old.in_channels, num_classes, old.kernel_size)')],
     ),
     dict(
+        cell="replace_classifier",
+        id="rc-new-layer-default-dtype",
+        description="the new classifier is created with PyTorch's defaults (float32, CPU) whatever the model's dtype and device",
+        patch=[('    new = new.to(device=old.weight.device, dtype=old.weight.dtype)\n',
+                '')],
+    ),
+    dict(
+        cell="replace_classifier",
+        id="rc-always-1x1",
+        description="the new classifier is always a 1x1 convolution, whatever the old one's kernel size",
+        patch=[('    new = nn.Conv2d(old.in_channels, num_classes, old.kernel_size, bias=old.bias is not None)',
+                '    new = nn.Conv2d(old.in_channels, num_classes, kernel_size=1, bias=old.bias is not None)')],
+    ),
+    dict(
         cell="predict_padded",
         id="pp-no-padding",
         description="no padding: the model sees the odd size as it is",
@@ -169,5 +183,12 @@ def bf16_agreement(model, batch):
                 ''),
                ('        labels32 = model(batch.float()).argmax(dim=1)\n        labels16 = half(batch.to(torch.bfloat16)).argmax(dim=1)',
                 '        labels32 = model(batch).argmax(dim=1)\n        labels16 = model(batch.to(torch.bfloat16).float()).argmax(dim=1)')],
+    ),
+    dict(
+        cell="bf16_agreement",
+        id="bf16-copy-before-eval",
+        description="copies the model to bfloat16 before switching it to eval mode: the copy keeps training mode (BatchNorm's batch statistics)",
+        patch=[('    model.eval()\n    half = copy.deepcopy(model).to(torch.bfloat16).eval()',
+                '    half = copy.deepcopy(model).to(torch.bfloat16)\n    model.eval()')],
     ),
 ]

@@ -75,6 +75,27 @@ def evaluate_miou(model, images, masks, num_classes=8, batch_size=16):
 ''',
     ),
     dict(
+        cell='evaluate_miou',
+        id='eval-restores-parent-only',
+        description="restores the mode by setting model.training: the parent is back in training mode, its children stay in eval mode",
+        patch=[('    model.train(was_training)',
+                '    model.training = was_training')],
+    ),
+    dict(
+        cell='evaluate_miou',
+        id='eval-flag-parent-only',
+        description="sets model.training = False instead of model.eval(): the layers in child modules stay in training mode",
+        patch=[('    model.eval()\n', '    model.training = False\n'),
+               ('    model.train(was_training)', '    model.training = was_training')],
+    ),
+    dict(
+        cell='evaluate_miou',
+        id='eval-mean-over-true-classes',
+        description="averages the IoU over the classes present in the truth only: a class that is only ever predicted is left out",
+        patch=[('    return float(metrics.mean_iou(cm)), metrics.iou_per_class(cm)',
+                '    iou = metrics.iou_per_class(cm)\n    return float(iou[cm.sum(dim=1) > 0].mean()), iou')],
+    ),
+    dict(
         cell='capstone_train',
         id='train-zoo-model',
         description="hands in segkit's trained zoo model instead of training one",
