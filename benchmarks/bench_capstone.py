@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    from segkit.course.capstone import check_handin, street_split
+    from segkit.course.kernel.capstone import check_handin, street_split
     from segkit.data import load_dataset
 
     pool = load_dataset("street", split="train", num_samples=512, image_size=(96, 128), seed=0)

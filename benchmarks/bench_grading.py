@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from segkit.course import grading  # noqa: E402
 from segkit.course.config import Course  # noqa: E402
-from segkit.course.release import generate, make_scratch_course, nbgrader_api  # noqa: E402
+from segkit.course.authoring.release import generate, make_scratch_course, nbgrader_api  # noqa: E402
 from test_grading_adversarial import ATTACKS, UNIT, _attacker, _honest  # noqa: E402
 
 # Seconds per submission of plain serial autograde measured for the issue (units 02 and 04);

@@ -215,7 +215,7 @@ def parity_timings(report: Report, device: torch.device, quick: bool) -> None:
 
 def notebooks(report: Report) -> None:
     from segkit.course.config import Course
-    from segkit.course.submit import submit
+    from segkit.course.learner.submit import submit
 
     course = Course.find(ROOT)
     report.add("\n## 6. Solution notebooks on this machine\n\n| unit | points | seconds |\n|---|---:|---:|")

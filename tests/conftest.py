@@ -1,4 +1,5 @@
-"""Shared test settings: quiet plotting, one torch thread per xdist worker, notebook timings."""
+"""Shared test settings: quiet plotting, one torch thread per xdist worker, notebook timings; the
+course tooling's fixtures."""
 from __future__ import annotations
 
 import os
@@ -28,3 +29,46 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "notebook grading times")
         for nodeid, seconds in sorted(rows):
             terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")
+
+
+# ---- the course tooling's fixtures (helpers in course_fixtures.py; imported lazily so that the
+# library's tests do not pay for nbgrader) ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def template_course(tmp_path_factory):
+    """The demo course (course_fixtures.build_demo_course), built once: copy it before changing it."""
+    from course_fixtures import build_demo_course
+
+    return build_demo_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture
+def course(template_course, tmp_path):
+    """A fresh copy of the demo course, the test's own to change."""
+    import shutil
+
+    from segkit.course.config import Course
+
+    root = tmp_path / "course"
+    shutil.copytree(template_course, root)
+    return Course(root)
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory):
+    """``released(unit)``: the Reference of a unit of this repository, loaded from a scratch course
+    with a gradebook as ``submit`` and ``grade_class`` load it (each unit released once)."""
+    from course_fixtures import REPO, ReleasedUnits
+
+    from segkit.course.config import Course
+
+    return ReleasedUnits(Course(REPO), tmp_path_factory.mktemp("released"))
+
+
+@pytest.fixture(scope="session")
+def ref(released):
+    """The Reference of unit 03 (measuring quality), as the grader loads it. Shared: copy before changing."""
+    from course_fixtures import METRICS_UNIT
+
+    return released(METRICS_UNIT)

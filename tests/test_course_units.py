@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from segkit.course.check import check_course, describe
+from segkit.course.authoring.check import check_course, describe
 from segkit.course.config import Course
-from segkit.course.notebook import is_stretch, read
-from segkit.course.release import stale_units
-from segkit.course.submit import FULL_MARKS, submit
+from segkit.course.authoring.notebook import read
+from segkit.course.cells import is_stretch
+from segkit.course.authoring.release import stale_units
+from segkit.course.learner.submit import FULL_MARKS, submit
 
 COURSE = Course.find()
 UNITS = COURSE.units()

@@ -2,14 +2,14 @@
 
 For each unit with ``solutions/UNIT/wrong_answers.py``, the solution notebook runs once and each
 wrong answer is swapped into its answer cell and scored by its exercise's visible and hidden
-tests (see segkit/course/wrong_answers.py for how that differs from a real submission).
+tests (see segkit/course/authoring/wrong_answers.py for how that differs from a real submission).
 """
 from __future__ import annotations
 
 import pytest
 
 from segkit.course.config import Course
-from segkit.course.wrong_answers import format_table, load_wrong_answers, run_unit
+from segkit.course.authoring.wrong_answers import format_table, load_wrong_answers, run_unit
 
 COURSE = Course.find()
 UNITS = [unit for unit in COURSE.units() if load_wrong_answers(COURSE, unit)]

@@ -22,7 +22,7 @@ import pytest
 import segkit
 from segkit.course import grading
 from segkit.course.config import Course
-from segkit.course.release import generate, make_scratch_course, nbgrader_api
+from segkit.course.authoring.release import generate, make_scratch_course, nbgrader_api
 
 UNIT = "03-measuring-quality"
 REPO = Path(__file__).resolve().parents[1]

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(course: Course, args: argparse.Namespace) -> int:
     if args.verb == "release":
-        from segkit.course.release import release
+        from segkit.course.authoring.release import release
 
         units = args.units or course.units()
         cleaned = release(course, args.units)
@@ -75,11 +75,11 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         print(f"released {len(units)} unit(s) to lessons/: {', '.join(units)}")
         return 0
     if args.verb == "check":
-        from segkit.course.check import check_course
+        from segkit.course.authoring.check import check_course
 
         problems = check_course(course, args.units, sync=not args.no_sync)
         if args.private:
-            from segkit.course.private import check_private
+            from segkit.course.authoring.private import check_private
 
             problems += check_private(course, args.private)
         for problem in problems:
@@ -90,8 +90,8 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         print(f"course OK ({len(args.units or course.units())} units)")
         return 0
     if args.verb == "submit":
-        from segkit.course.submit import submit
-        from segkit.course.workspace import default_submission
+        from segkit.course.learner.submit import submit
+        from segkit.course.learner.workspace import default_submission
 
         notebook = args.notebook
         if notebook is None:
@@ -103,7 +103,7 @@ def _run(course: Course, args: argparse.Namespace) -> int:
         print(f"graded in {result.seconds:.1f} s")
         return result.exit_code
     if args.verb == "wrong-answers":
-        from segkit.course.wrong_answers import format_table, run_unit
+        from segkit.course.authoring.wrong_answers import format_table, run_unit
 
         reports = []
         for unit in args.units or course.units():
@@ -115,13 +115,13 @@ def _run(course: Course, args: argparse.Namespace) -> int:
             print(line)
         return 1 if problems else 0
     if args.verb in ("update", "sync"):
-        from segkit.course.workspace import update, work_dir
+        from segkit.course.learner.workspace import update, work_dir
 
         lines = update(course).lines(course)
         print("\n".join(lines) if lines else f"{work_dir(course).relative_to(course.root)}/ is up to date with lessons/")
         return 0
     if args.verb == "reset":
-        from segkit.course.workspace import reset
+        from segkit.course.learner.workspace import reset
 
         fresh, backup = reset(course, args.unit)
         if backup:
@@ -131,7 +131,7 @@ def _run(course: Course, args: argparse.Namespace) -> int:
     if args.verb == "grade":
         return _grade(course, args)
     if args.verb == "new-unit":
-        from segkit.course.scaffold import new_unit
+        from segkit.course.authoring.scaffold import new_unit
 
         for path in new_unit(course, args.unit, args.title):
             print(f"wrote {path}")
@@ -165,7 +165,7 @@ def _grade(course: Course, args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="segkit-collect-") as tmp:
         ref = None
         if args.private_overlay:
-            from segkit.course.private import private_reference
+            from segkit.course.authoring.private import private_reference
 
             ref = private_reference(course, unit, args.private_overlay, Path(tmp) / "private")
         notebooks = grading.collect(course, unit, submitted=args.submitted, zips=args.zips, folder=args.folder, staging=Path(tmp) / "zips")

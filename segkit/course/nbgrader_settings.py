@@ -17,9 +17,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from segkit.course.config import RELEASE_DIR, SOURCE_DIR
-from segkit.course.notebook import timeout_from_tags
+from segkit.course import cells
 
-DEFAULT_CELL_TIMEOUT = 120  # seconds; a cell tagged "timeout-NNN" gets NNN
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 EDITOR_METADATA = ["execution", "ExecuteTime", "collapsed", "scrolled", "colab", "id", "outputId", "jupyter", "vscode"]
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
@@ -36,11 +35,6 @@ ZIP_COLLECT_PATTERN = r".*/extracted/(?P<student_id>[A-Za-z0-9.-]+)_(?:[^/]*/)?(
 # any stderr output in a test cell scores it 0 (nbgrader.utils.determine_grade). Waiting torch
 # threads sleep instead of spinning for a core another process holds (segkit.device).
 QUIET_KERNEL_ENV = {"PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
-
-
-def cell_timeout(cell: NotebookNode) -> int:
-    """Per-cell timeout for ``Execute.timeout_func``: a ``timeout-NNN`` tag, else the default."""
-    return timeout_from_tags(cell.metadata.get("tags", [])) or DEFAULT_CELL_TIMEOUT
 
 
 class RedactHiddenTests(NbGraderPreprocessor):
@@ -90,8 +84,8 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.ClearOutput.remove_metadata_fields = EDITOR_METADATA
 
-    c.Execute.timeout = DEFAULT_CELL_TIMEOUT
-    c.Execute.timeout_func = cell_timeout
+    c.Execute.timeout = cells.DEFAULT_CELL_TIMEOUT
+    c.Execute.timeout_func = cells.timeout
     # ipykernel >= 7 warns "Kernel is running over TCP without encryption" at every start unless
     # the kernel manager gave it CurveZMQ keys: let the manager do so where it can (jupyter_client
     # >= 8.10, a pyzmq with curve, a kernelspec that declares it). Any other start-up notice is

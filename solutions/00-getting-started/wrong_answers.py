@@ -40,14 +40,10 @@ def pick_device(cuda_available: bool, mps_available: bool) -> str:
         cell="pick_device",
         id="returns-torch-device",
         description="returns a torch.device instead of the plain str the statement asks for",
-        source='''
-def pick_device(cuda_available: bool, mps_available: bool) -> str:
-    if cuda_available:
-        return torch.device("cuda")
-    if mps_available:
-        return torch.device("mps")
-    return torch.device("cpu")
-''',
+        patch=[('        return "cuda"',
+                '        return torch.device("cuda")'),
+               ('        return "mps"\n    return "cpu"',
+                '        return torch.device("mps")\n    return torch.device("cpu")')],
     ),
     dict(
         cell="pick_device",
@@ -63,54 +59,37 @@ def pick_device(cuda_available: bool, mps_available: bool) -> str:
         cell="to_tensor_image",
         id="reshape-not-permute",
         description="reshape(3, H, W): the right shape with the pixels scrambled",
-        source='''
-def to_tensor_image(array: np.ndarray) -> torch.Tensor:
-    if not isinstance(array, np.ndarray) or array.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, 'dtype', type(array))}")
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"expected shape (H, W, 3), got {array.shape}")
-    h, w, _ = array.shape
-    return torch.tensor(array).reshape(3, h, w).float() / 255.0
-''',
+        patch=[('        raise TypeError(f"expected a uint8 numpy array, got {type(array).__name__} of dtype {getattr(array, \'dtype\', None)}")',
+                '        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, \'dtype\', type(array))}")'),
+               ('    return torch.tensor(array).permute(2, 0, 1).float() / 255.0  # (3, H, W)',
+                '    h, w, _ = array.shape\n    return torch.tensor(array).reshape(3, h, w).float() / 255.0')],
     ),
     dict(
         cell="to_tensor_image",
         id="transpose-swaps-h-w",
         description="transpose(0, 2) moves the channels first but swaps height and width",
-        source='''
-def to_tensor_image(array: np.ndarray) -> torch.Tensor:
-    if not isinstance(array, np.ndarray) or array.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, 'dtype', type(array))}")
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"expected shape (H, W, 3), got {array.shape}")
-    return torch.tensor(array).transpose(0, 2).float() / 255.0
-''',
+        patch=[('        raise TypeError(f"expected a uint8 numpy array, got {type(array).__name__} of dtype {getattr(array, \'dtype\', None)}")',
+                '        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, \'dtype\', type(array))}")'),
+               ('    return torch.tensor(array).permute(2, 0, 1).float() / 255.0  # (3, H, W)',
+                '    return torch.tensor(array).transpose(0, 2).float() / 255.0')],
     ),
     dict(
         cell="to_tensor_image",
         id="no-scaling",
         description="converts to float but forgets to divide by 255 (values 0..255)",
-        source='''
-def to_tensor_image(array: np.ndarray) -> torch.Tensor:
-    if not isinstance(array, np.ndarray) or array.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, 'dtype', type(array))}")
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"expected shape (H, W, 3), got {array.shape}")
-    return torch.tensor(array).permute(2, 0, 1).float()
-''',
+        patch=[('        raise TypeError(f"expected a uint8 numpy array, got {type(array).__name__} of dtype {getattr(array, \'dtype\', None)}")',
+                '        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, \'dtype\', type(array))}")'),
+               ('    return torch.tensor(array).permute(2, 0, 1).float() / 255.0  # (3, H, W)',
+                '    return torch.tensor(array).permute(2, 0, 1).float()')],
     ),
     dict(
         cell="to_tensor_image",
         id="float64",
         description="divides the numpy array by 255.0 first: float64, not float32",
-        source='''
-def to_tensor_image(array: np.ndarray) -> torch.Tensor:
-    if not isinstance(array, np.ndarray) or array.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, 'dtype', type(array))}")
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"expected shape (H, W, 3), got {array.shape}")
-    return torch.from_numpy(array / 255.0).permute(2, 0, 1)
-''',
+        patch=[('        raise TypeError(f"expected a uint8 numpy array, got {type(array).__name__} of dtype {getattr(array, \'dtype\', None)}")',
+                '        raise TypeError(f"expected a uint8 numpy array, got {getattr(array, \'dtype\', type(array))}")'),
+               ('    return torch.tensor(array).permute(2, 0, 1).float() / 255.0  # (3, H, W)',
+                '    return torch.from_numpy(array / 255.0).permute(2, 0, 1)')],
     ),
     dict(
         cell="to_tensor_image",

@@ -20,54 +20,31 @@ def pixel_cross_entropy(logits, target, ignore_index=None):
         cell="pixel_cross_entropy",
         id="sum-not-mean",
         description="sums the per-pixel losses instead of averaging them",
-        source='''
-def pixel_cross_entropy(logits, target, ignore_index=None):
-    log_probs = F.log_softmax(logits, dim=1)
-    ignored = target == ignore_index if ignore_index is not None else torch.zeros_like(target, dtype=torch.bool)
-    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)
-    return -(picked * ~ignored).sum()
-''',
+        patch=[('    safe = target.masked_fill(ignored, 0)                                  # (N, H, W), valid class indices\n    picked = log_probs.gather(1, safe[:, None]).squeeze(1)                 # (N, H, W) = log p_target\n    keep = ~ignored\n    return -(picked * keep).sum() / keep.sum().clamp(min=1)             # 0 if nothing is counted',
+                '    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)\n    return -(picked * ~ignored).sum()')],
     ),
     dict(
         cell="pixel_cross_entropy",
         id="mean-over-all-pixels",
         description="zeroes the ignored pixels' losses but still divides by every pixel",
-        source='''
-def pixel_cross_entropy(logits, target, ignore_index=None):
-    log_probs = F.log_softmax(logits, dim=1)
-    ignored = target == ignore_index if ignore_index is not None else torch.zeros_like(target, dtype=torch.bool)
-    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)
-    return -(picked * ~ignored).sum() / target.numel()
-''',
+        patch=[('    safe = target.masked_fill(ignored, 0)                                  # (N, H, W), valid class indices\n    picked = log_probs.gather(1, safe[:, None]).squeeze(1)                 # (N, H, W) = log p_target\n    keep = ~ignored\n    return -(picked * keep).sum() / keep.sum().clamp(min=1)             # 0 if nothing is counted',
+                '    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)\n    return -(picked * ~ignored).sum() / target.numel()')],
     ),
     dict(
         cell="pixel_cross_entropy",
         id="ignore-index-0-is-none",
         description="`if ignore_index:` takes ignore_index=0 (a real class) for 'no ignore'",
-        source='''
-def pixel_cross_entropy(logits, target, ignore_index=None):
-    log_probs = F.log_softmax(logits, dim=1)
-    if ignore_index:
-        ignored = target == ignore_index
-    else:
-        ignored = torch.zeros_like(target, dtype=torch.bool)
-    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)
-    keep = ~ignored
-    return -(picked * keep).sum() / keep.sum().clamp(min=1)
-''',
+        patch=[('    ignored = target == ignore_index if ignore_index is not None else torch.zeros_like(target, dtype=torch.bool)\n    safe = target.masked_fill(ignored, 0)                                  # (N, H, W), valid class indices\n    picked = log_probs.gather(1, safe[:, None]).squeeze(1)                 # (N, H, W) = log p_target',
+                '    if ignore_index:\n        ignored = target == ignore_index\n    else:\n        ignored = torch.zeros_like(target, dtype=torch.bool)\n    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)')],
     ),
     dict(
         cell="pixel_cross_entropy",
         id="all-ignored-nan",
         description="divides by the number of kept pixels without a guard: all ignored gives 0/0 = nan",
-        source='''
-def pixel_cross_entropy(logits, target, ignore_index=None):
-    log_probs = F.log_softmax(logits, dim=1)
-    ignored = target == ignore_index if ignore_index is not None else torch.zeros_like(target, dtype=torch.bool)
-    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)
-    keep = ~ignored
-    return -(picked * keep).sum() / keep.sum()
-''',
+        patch=[('    safe = target.masked_fill(ignored, 0)                                  # (N, H, W), valid class indices\n    picked = log_probs.gather(1, safe[:, None]).squeeze(1)                 # (N, H, W) = log p_target',
+                '    picked = log_probs.gather(1, target.masked_fill(ignored, 0)[:, None]).squeeze(1)'),
+               ('    return -(picked * keep).sum() / keep.sum().clamp(min=1)             # 0 if nothing is counted',
+                '    return -(picked * keep).sum() / keep.sum()')],
     ),
     dict(
         cell="pixel_cross_entropy",
@@ -109,45 +86,29 @@ def pixel_cross_entropy(logits, target, ignore_index=None):
         cell="logits_to_labels",
         id="argmax-dim-1-always",
         description="argmax over dim 1 for every input: right for (N, C, H, W), wrong for one image (C, H, W)",
-        source='''
-def logits_to_labels(logits):
-    if logits.dim() not in (3, 4):
-        raise ValueError(f"logits must be (N, C, H, W) or (C, H, W), got shape {tuple(logits.shape)}")
-    return logits.argmax(dim=1)
-''',
+        patch=[('    return logits.argmax(dim=logits.dim() - 3)',
+                '    return logits.argmax(dim=1)')],
     ),
     dict(
         cell="logits_to_labels",
         id="argmax-dim-0-always",
         description="argmax over dim 0 for every input: the batch dimension for (N, C, H, W)",
-        source='''
-def logits_to_labels(logits):
-    if logits.dim() not in (3, 4):
-        raise ValueError(f"logits must be (N, C, H, W) or (C, H, W), got shape {tuple(logits.shape)}")
-    return logits.argmax(dim=0)
-''',
+        patch=[('    return logits.argmax(dim=logits.dim() - 3)',
+                '    return logits.argmax(dim=0)')],
     ),
     dict(
         cell="logits_to_labels",
         id="max-values",
         description="returns the highest score (max(...).values) instead of its index",
-        source='''
-def logits_to_labels(logits):
-    if logits.dim() not in (3, 4):
-        raise ValueError(f"logits must be (N, C, H, W) or (C, H, W), got shape {tuple(logits.shape)}")
-    return logits.max(dim=logits.dim() - 3).values
-''',
+        patch=[('    return logits.argmax(dim=logits.dim() - 3)',
+                '    return logits.max(dim=logits.dim() - 3).values')],
     ),
     dict(
         cell="logits_to_labels",
         id="keepdim",
         description="argmax with keepdim=True: a class axis of size 1 stays in the labels",
-        source='''
-def logits_to_labels(logits):
-    if logits.dim() not in (3, 4):
-        raise ValueError(f"logits must be (N, C, H, W) or (C, H, W), got shape {tuple(logits.shape)}")
-    return logits.argmax(dim=logits.dim() - 3, keepdim=True)
-''',
+        patch=[('    return logits.argmax(dim=logits.dim() - 3)',
+                '    return logits.argmax(dim=logits.dim() - 3, keepdim=True)')],
     ),
     dict(
         cell="logits_to_labels",
@@ -162,12 +123,8 @@ def logits_to_labels(logits):
         cell="logits_to_labels",
         id="silent-error-message",
         description="raises ValueError without saying which shape it got",
-        source='''
-def logits_to_labels(logits):
-    if logits.dim() not in (3, 4):
-        raise ValueError("wrong input")
-    return logits.argmax(dim=logits.dim() - 3)
-''',
+        patch=[('        raise ValueError(f"logits must be (N, C, H, W) or (C, H, W), got shape {tuple(logits.shape)}")',
+                '        raise ValueError("wrong input")')],
     ),
     # ---- receptive_field ---------------------------------------------------------------------
     dict(
@@ -199,27 +156,15 @@ def receptive_field(layers):
         cell="receptive_field",
         id="ignores-dilation",
         description="forgets the dilation: a dilated 3x3 still counts as 3 pixels",
-        source='''
-def receptive_field(layers):
-    field, jump = 1, 1
-    for kernel_size, stride, dilation in layers:
-        field += (kernel_size - 1) * jump
-        jump *= stride
-    return field
-''',
+        patch=[('        field += dilation * (kernel_size - 1) * jump',
+                '        field += (kernel_size - 1) * jump')],
     ),
     dict(
         cell="receptive_field",
         id="dilated-kernel-k-times-d",
         description="takes k * d as the dilated kernel's span instead of (k - 1) * d + 1",
-        source='''
-def receptive_field(layers):
-    field, jump = 1, 1
-    for kernel_size, stride, dilation in layers:
-        field += (kernel_size * dilation - 1) * jump
-        jump *= stride
-    return field
-''',
+        patch=[('        field += dilation * (kernel_size - 1) * jump',
+                '        field += (kernel_size * dilation - 1) * jump')],
     ),
     dict(
         cell="receptive_field",

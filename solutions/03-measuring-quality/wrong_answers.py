@@ -5,58 +5,33 @@ WRONG_ANSWERS = [
         cell="confusion_matrix",
         id="cm-transposed",
         description="p * C + t: rows are the predictions, columns the truth",
-        source='''
-def confusion_matrix(pred, target, num_classes, ignore_index=None):
-    target, pred = target.reshape(-1), pred.reshape(-1)
-    if ignore_index is not None:
-        keep = target != ignore_index
-        target, pred = target[keep], pred[keep]
-    counts = torch.bincount(pred * num_classes + target, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)
-''',
+        patch=[('    index = target.long() * num_classes + pred.long()                 # (P,) in [0, C*C)\n    counts = torch.bincount(index, minlength=num_classes * num_classes)',
+                '    counts = torch.bincount(pred * num_classes + target, minlength=num_classes * num_classes)')],
     ),
     dict(
         cell="confusion_matrix",
         id="cm-no-minlength",
         description="bincount without minlength: the matrix shrinks when the last classes never occur",
-        source='''
-def confusion_matrix(pred, target, num_classes, ignore_index=None):
-    target, pred = target.reshape(-1), pred.reshape(-1)
-    if ignore_index is not None:
-        keep = target != ignore_index
-        target, pred = target[keep], pred[keep]
-    counts = torch.bincount(target * num_classes + pred)
-    size = int(counts.numel() ** 0.5)
-    return counts[: size * size].reshape(size, size)
-''',
+        patch=[('    index = target.long() * num_classes + pred.long()                 # (P,) in [0, C*C)\n    counts = torch.bincount(index, minlength=num_classes * num_classes)\n    return counts.reshape(num_classes, num_classes)',
+                '    counts = torch.bincount(target * num_classes + pred)\n    size = int(counts.numel() ** 0.5)\n    return counts[: size * size].reshape(size, size)')],
     ),
     dict(
         cell="confusion_matrix",
         id="cm-ignore-by-prediction",
         description="leaves out the pixels whose PREDICTION is ignore_index instead of their target",
-        source='''
-def confusion_matrix(pred, target, num_classes, ignore_index=None):
-    target, pred = target.reshape(-1), pred.reshape(-1)
-    if ignore_index is not None:
-        keep = (pred != ignore_index) & (target < num_classes)
-        target, pred = target[keep], pred[keep]
-    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)
-''',
+        patch=[('        keep = target != ignore_index',
+                '        keep = (pred != ignore_index) & (target < num_classes)'),
+               ('    index = target.long() * num_classes + pred.long()                 # (P,) in [0, C*C)\n    counts = torch.bincount(index, minlength=num_classes * num_classes)',
+                '    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)')],
     ),
     dict(
         cell="confusion_matrix",
         id="cm-ignore-index-0-is-none",
         description="`if ignore_index:` takes ignore_index=0 (a real class) for 'no ignore'",
-        source='''
-def confusion_matrix(pred, target, num_classes, ignore_index=None):
-    target, pred = target.reshape(-1), pred.reshape(-1)
-    if ignore_index:
-        keep = target != ignore_index
-        target, pred = target[keep], pred[keep]
-    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)
-''',
+        patch=[('    if ignore_index is not None:',
+                '    if ignore_index:'),
+               ('    index = target.long() * num_classes + pred.long()                 # (P,) in [0, C*C)\n    counts = torch.bincount(index, minlength=num_classes * num_classes)',
+                '    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)')],
     ),
     dict(
         cell="confusion_matrix",
@@ -89,16 +64,8 @@ def confusion_matrix(pred, target, num_classes, ignore_index=None):
         cell="confusion_matrix",
         id="cm-float-counts",
         description="counts with a float histogram: float32 counts lose precision past 2**24 pixels",
-        source='''
-def confusion_matrix(pred, target, num_classes, ignore_index=None):
-    target, pred = target.reshape(-1), pred.reshape(-1)
-    if ignore_index is not None:
-        keep = target != ignore_index
-        target, pred = target[keep], pred[keep]
-    index = (target * num_classes + pred).float()
-    counts = torch.histc(index, bins=num_classes * num_classes, min=0, max=num_classes * num_classes - 1)
-    return counts.reshape(num_classes, num_classes)
-''',
+        patch=[('    index = target.long() * num_classes + pred.long()                 # (P,) in [0, C*C)\n    counts = torch.bincount(index, minlength=num_classes * num_classes)',
+                '    index = (target * num_classes + pred).float()\n    counts = torch.histc(index, bins=num_classes * num_classes, min=0, max=num_classes * num_classes - 1)')],
     ),
     dict(
         cell="confusion_matrix",
@@ -125,44 +92,29 @@ def iou_per_class(cm):
         cell="iou_per_class",
         id="iou-absent-is-zero",
         description="clamps the union to 1: an absent class gets IoU 0 instead of NaN",
-        source='''
-def iou_per_class(cm):
-    cm = cm.double()
-    tp = cm.diagonal()
-    return tp / (cm.sum(dim=0) + cm.sum(dim=1) - tp).clamp(min=1)
-''',
+        patch=[('    union = cm.sum(dim=0) + cm.sum(dim=1) - tp           # (C,) = TP + FP + FN\n    return tp / union',
+                '    return tp / (cm.sum(dim=0) + cm.sum(dim=1) - tp).clamp(min=1)')],
     ),
     dict(
         cell="iou_per_class",
         id="iou-union-counts-tp-twice",
         description="union = row sum + column sum, forgetting to subtract the TP counted twice",
-        source='''
-def iou_per_class(cm):
-    cm = cm.double()
-    return cm.diagonal() / (cm.sum(dim=0) + cm.sum(dim=1))
-''',
+        patch=[('    tp = cm.diagonal()                                   # (C,)\n    union = cm.sum(dim=0) + cm.sum(dim=1) - tp           # (C,) = TP + FP + FN\n    return tp / union',
+                '    return cm.diagonal() / (cm.sum(dim=0) + cm.sum(dim=1))')],
     ),
     dict(
         cell="iou_per_class",
         id="iou-recall",
         description="TP / row sum (recall): false positives never count",
-        source='''
-def iou_per_class(cm):
-    cm = cm.double()
-    return cm.diagonal() / cm.sum(dim=1)
-''',
+        patch=[('    tp = cm.diagonal()                                   # (C,)\n    union = cm.sum(dim=0) + cm.sum(dim=1) - tp           # (C,) = TP + FP + FN\n    return tp / union',
+                '    return cm.diagonal() / cm.sum(dim=1)')],
     ),
     dict(
         cell="iou_per_class",
         id="iou-absent-from-target-is-nan",
         description="NaN for every class absent from the target, also when it was predicted (FP only)",
-        source='''
-def iou_per_class(cm):
-    cm = cm.double()
-    tp = cm.diagonal()
-    iou = tp / (cm.sum(dim=0) + cm.sum(dim=1) - tp)
-    return torch.where(cm.sum(dim=1) == 0, torch.tensor(float("nan"), dtype=torch.float64), iou)
-''',
+        patch=[('    union = cm.sum(dim=0) + cm.sum(dim=1) - tp           # (C,) = TP + FP + FN\n    return tp / union',
+                '    iou = tp / (cm.sum(dim=0) + cm.sum(dim=1) - tp)\n    return torch.where(cm.sum(dim=1) == 0, torch.tensor(float("nan"), dtype=torch.float64), iou)')],
     ),
     dict(
         cell="iou_per_class",
@@ -236,22 +188,15 @@ def mean_iou(cm):
         cell="dice_per_class",
         id="dice-twice-iou",
         description="2 TP / (TP + FP + FN): twice the IoU, not Dice",
-        source='''
-def dice_per_class(cm):
-    cm = cm.double()
-    tp = cm.diagonal()
-    return 2 * tp / (cm.sum(dim=0) + cm.sum(dim=1) - tp)
-''',
+        patch=[('    return 2 * tp / (cm.sum(dim=0) + cm.sum(dim=1))      # |pred_c| + |true_c| = 2 TP + FP + FN',
+                '    return 2 * tp / (cm.sum(dim=0) + cm.sum(dim=1) - tp)')],
     ),
     dict(
         cell="dice_per_class",
         id="dice-absent-is-zero",
         description="clamps the denominator to 1: an absent class gets Dice 0 instead of NaN",
-        source='''
-def dice_per_class(cm):
-    cm = cm.double()
-    return 2 * cm.diagonal() / (cm.sum(dim=0) + cm.sum(dim=1)).clamp(min=1)
-''',
+        patch=[('    tp = cm.diagonal()                                   # (C,)\n    return 2 * tp / (cm.sum(dim=0) + cm.sum(dim=1))      # |pred_c| + |true_c| = 2 TP + FP + FN',
+                '    return 2 * cm.diagonal() / (cm.sum(dim=0) + cm.sum(dim=1)).clamp(min=1)')],
     ),
     dict(
         cell="dice_per_class",
@@ -267,12 +212,8 @@ def dice_per_class(cm):
         cell="dice_per_class",
         id="dice-forgets-fn",
         description="denominator TP + column sum (2 TP + FP): the missed pixels (FN) never count",
-        source='''
-def dice_per_class(cm):
-    cm = cm.double()
-    tp = cm.diagonal()
-    return 2 * tp / (tp + cm.sum(dim=0))
-''',
+        patch=[('    return 2 * tp / (cm.sum(dim=0) + cm.sum(dim=1))      # |pred_c| + |true_c| = 2 TP + FP + FN',
+                '    return 2 * tp / (tp + cm.sum(dim=0))')],
     ),
     dict(
         cell="dice_per_class",

@@ -1,32 +1,6 @@
 """Plausible wrong answers for unit 04 (instructor side; never released to lessons/)."""
 _FCN8S_TESTS = ("test_FCN8s",)  # the training cell after it would cost a minute per run
 
-_BILINEAR_CHECKS = '''
-    if in_channels != out_channels:
-        raise ValueError(f"in_channels must equal out_channels, got {in_channels} and {out_channels}")
-    if kernel_size < 1:
-        raise ValueError(f"kernel_size must be >= 1, got {kernel_size}")'''
-
-_FCN8S_HEAD = '''
-class FCN8s(nn.Module):
-    def __init__(self, num_classes: int) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-        self.backbone = TinyBackbone()
-        channels = self.backbone.channels
-        self.head = fcn_head(channels["c5"], num_classes)
-        self.score_pool4 = nn.Conv2d(channels["c4"], num_classes, 1)
-        self.score_pool3 = nn.Conv2d(channels["c3"], num_classes, 1)
-        for score in (self.score_pool4, self.score_pool3):
-            nn.init.zeros_(score.weight)
-            nn.init.zeros_(score.bias)
-        self.up_pool4 = bilinear_upsampler(num_classes, 2)
-        self.up_pool3 = bilinear_upsampler(num_classes, 2)
-        self.upsample = bilinear_upsampler(num_classes, 8, trainable=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.backbone(x)
-        scores = self.head(features["c5"])'''
 
 WRONG_ANSWERS = [
     # ---- bilinear_kernel ---------------------------------------------------------------------
@@ -34,44 +8,26 @@ WRONG_ANSWERS = [
         cell="bilinear_kernel",
         id="factor-k-over-2",
         description="factor = kernel_size // 2: right for the even kernel of the example, wrong for odd ones",
-        source='''
-def bilinear_kernel(in_channels, out_channels, kernel_size):''' + _BILINEAR_CHECKS + '''
-    factor = kernel_size // 2
-    centre = (kernel_size - 1) / 2
-    taps = 1 - (torch.arange(kernel_size, dtype=torch.float32) - centre).abs() / factor
-    weight = torch.zeros(in_channels, out_channels, kernel_size, kernel_size)
-    for c in range(in_channels):
-        weight[c, c] = taps[:, None] * taps[None, :]
-    return weight
-''',
+        patch=[('    factor = (kernel_size + 1) // 2',
+                '    factor = kernel_size // 2'),
+               ('    channels = torch.arange(in_channels)\n    weight[channels, channels] = taps[:, None] * taps[None, :]  # (k, k) on the diagonal',
+                '    for c in range(in_channels):\n        weight[c, c] = taps[:, None] * taps[None, :]')],
     ),
     dict(
         cell="bilinear_kernel",
         id="centre-k-over-2",
         description="centre = kernel_size / 2: the tent is shifted by half a tap",
-        source='''
-def bilinear_kernel(in_channels, out_channels, kernel_size):''' + _BILINEAR_CHECKS + '''
-    factor = (kernel_size + 1) // 2
-    centre = kernel_size / 2
-    taps = 1 - (torch.arange(kernel_size, dtype=torch.float32) - centre).abs() / factor
-    weight = torch.zeros(in_channels, out_channels, kernel_size, kernel_size)
-    for c in range(in_channels):
-        weight[c, c] = taps[:, None] * taps[None, :]
-    return weight
-''',
+        patch=[('    centre = (kernel_size - 1) / 2',
+                '    centre = kernel_size / 2'),
+               ('    channels = torch.arange(in_channels)\n    weight[channels, channels] = taps[:, None] * taps[None, :]  # (k, k) on the diagonal',
+                '    for c in range(in_channels):\n        weight[c, c] = taps[:, None] * taps[None, :]')],
     ),
     dict(
         cell="bilinear_kernel",
         id="every-channel-pair",
         description="puts the kernel in every weight[c, d], mixing the scores of different classes",
-        source='''
-def bilinear_kernel(in_channels, out_channels, kernel_size):''' + _BILINEAR_CHECKS + '''
-    factor = (kernel_size + 1) // 2
-    centre = (kernel_size - 1) / 2
-    taps = 1 - (torch.arange(kernel_size, dtype=torch.float32) - centre).abs() / factor
-    kernel = taps[:, None] * taps[None, :]
-    return kernel.expand(in_channels, out_channels, kernel_size, kernel_size).clone()
-''',
+        patch=[('    weight = torch.zeros(in_channels, out_channels, kernel_size, kernel_size)\n    channels = torch.arange(in_channels)\n    weight[channels, channels] = taps[:, None] * taps[None, :]  # (k, k) on the diagonal\n    return weight',
+                '    kernel = taps[:, None] * taps[None, :]\n    return kernel.expand(in_channels, out_channels, kernel_size, kernel_size).clone()')],
     ),
     dict(
         cell="bilinear_kernel",
@@ -92,16 +48,8 @@ def bilinear_kernel(in_channels, out_channels, kernel_size):
         cell="bilinear_kernel",
         id="float64",
         description="builds the taps in float64 and returns a float64 weight",
-        source='''
-def bilinear_kernel(in_channels, out_channels, kernel_size):''' + _BILINEAR_CHECKS + '''
-    factor = (kernel_size + 1) // 2
-    centre = (kernel_size - 1) / 2
-    taps = 1 - (torch.arange(kernel_size, dtype=torch.float64) - centre).abs() / factor
-    weight = torch.zeros(in_channels, out_channels, kernel_size, kernel_size, dtype=torch.float64)
-    for c in range(in_channels):
-        weight[c, c] = taps[:, None] * taps[None, :]
-    return weight
-''',
+        patch=[('    taps = 1 - (torch.arange(kernel_size, dtype=torch.float32) - centre).abs() / factor  # (k,)\n    weight = torch.zeros(in_channels, out_channels, kernel_size, kernel_size)\n    channels = torch.arange(in_channels)\n    weight[channels, channels] = taps[:, None] * taps[None, :]  # (k, k) on the diagonal',
+                '    taps = 1 - (torch.arange(kernel_size, dtype=torch.float64) - centre).abs() / factor\n    weight = torch.zeros(in_channels, out_channels, kernel_size, kernel_size, dtype=torch.float64)\n    for c in range(in_channels):\n        weight[c, c] = taps[:, None] * taps[None, :]')],
     ),
     dict(
         cell="bilinear_kernel",
@@ -188,59 +136,29 @@ def fcn_head(in_channels, num_classes):
         cell="fuse_skip",
         id="adds-in-place",
         description="crops a view of upsampled and adds the skip into it in place (+=), changing the input",
-        source='''
-def fuse_skip(upsampled, skip):
-    if upsampled.shape[:2] != skip.shape[:2]:
-        raise ValueError("batch and class dimensions differ")
-    h, w = skip.shape[-2:]
-    if upsampled.shape[-2] < h or upsampled.shape[-1] < w:
-        raise ValueError("upsampled is smaller than the skip")
-    fused = upsampled[..., :h, :w]
-    fused += skip
-    return fused
-''',
+        patch=[('        raise ValueError(f"batch and class dimensions differ: {tuple(upsampled.shape)} vs {tuple(skip.shape)}")\n    height, width = skip.shape[-2:]\n    if upsampled.shape[-2] < height or upsampled.shape[-1] < width:\n        raise ValueError(f"upsampled scores {tuple(upsampled.shape[-2:])} are smaller than the skip {(height, width)}")\n    return upsampled[..., :height, :width] + skip  # (N, K, H, W)',
+                '        raise ValueError("batch and class dimensions differ")\n    h, w = skip.shape[-2:]\n    if upsampled.shape[-2] < h or upsampled.shape[-1] < w:\n        raise ValueError("upsampled is smaller than the skip")\n    fused = upsampled[..., :h, :w]\n    fused += skip\n    return fused')],
     ),
     dict(
         cell="fuse_skip",
         id="centre-crop",
         description="crops the centre (margin // 2 from each side): equals top-left only for margins of 1",
-        source='''
-def fuse_skip(upsampled, skip):
-    if upsampled.shape[:2] != skip.shape[:2]:
-        raise ValueError("batch and class dimensions differ")
-    h, w = skip.shape[-2:]
-    if upsampled.shape[-2] < h or upsampled.shape[-1] < w:
-        raise ValueError("upsampled is smaller than the skip")
-    top, left = (upsampled.shape[-2] - h) // 2, (upsampled.shape[-1] - w) // 2
-    return upsampled[..., top:top + h, left:left + w] + skip
-''',
+        patch=[('        raise ValueError(f"batch and class dimensions differ: {tuple(upsampled.shape)} vs {tuple(skip.shape)}")\n    height, width = skip.shape[-2:]\n    if upsampled.shape[-2] < height or upsampled.shape[-1] < width:\n        raise ValueError(f"upsampled scores {tuple(upsampled.shape[-2:])} are smaller than the skip {(height, width)}")\n    return upsampled[..., :height, :width] + skip  # (N, K, H, W)',
+                '        raise ValueError("batch and class dimensions differ")\n    h, w = skip.shape[-2:]\n    if upsampled.shape[-2] < h or upsampled.shape[-1] < w:\n        raise ValueError("upsampled is smaller than the skip")\n    top, left = (upsampled.shape[-2] - h) // 2, (upsampled.shape[-1] - w) // 2\n    return upsampled[..., top:top + h, left:left + w] + skip')],
     ),
     dict(
         cell="fuse_skip",
         id="bottom-right-crop",
         description="keeps the bottom-right block (negative indices) instead of the top-left one",
-        source='''
-def fuse_skip(upsampled, skip):
-    if upsampled.shape[:2] != skip.shape[:2]:
-        raise ValueError("batch and class dimensions differ")
-    h, w = skip.shape[-2:]
-    if upsampled.shape[-2] < h or upsampled.shape[-1] < w:
-        raise ValueError("upsampled is smaller than the skip")
-    return upsampled[..., -h:, -w:] + skip
-''',
+        patch=[('        raise ValueError(f"batch and class dimensions differ: {tuple(upsampled.shape)} vs {tuple(skip.shape)}")\n    height, width = skip.shape[-2:]\n    if upsampled.shape[-2] < height or upsampled.shape[-1] < width:\n        raise ValueError(f"upsampled scores {tuple(upsampled.shape[-2:])} are smaller than the skip {(height, width)}")\n    return upsampled[..., :height, :width] + skip  # (N, K, H, W)',
+                '        raise ValueError("batch and class dimensions differ")\n    h, w = skip.shape[-2:]\n    if upsampled.shape[-2] < h or upsampled.shape[-1] < w:\n        raise ValueError("upsampled is smaller than the skip")\n    return upsampled[..., -h:, -w:] + skip')],
     ),
     dict(
         cell="fuse_skip",
         id="resize-not-crop",
         description="resizes upsampled to the skip's size with F.interpolate instead of cropping it",
-        source='''
-def fuse_skip(upsampled, skip):
-    if upsampled.shape[:2] != skip.shape[:2]:
-        raise ValueError("batch and class dimensions differ")
-    if upsampled.shape[-2] < skip.shape[-2] or upsampled.shape[-1] < skip.shape[-1]:
-        raise ValueError("upsampled is smaller than the skip")
-    return F.interpolate(upsampled, size=skip.shape[-2:], mode="bilinear", align_corners=False) + skip
-''',
+        patch=[('        raise ValueError(f"batch and class dimensions differ: {tuple(upsampled.shape)} vs {tuple(skip.shape)}")\n    height, width = skip.shape[-2:]\n    if upsampled.shape[-2] < height or upsampled.shape[-1] < width:\n        raise ValueError(f"upsampled scores {tuple(upsampled.shape[-2:])} are smaller than the skip {(height, width)}")\n    return upsampled[..., :height, :width] + skip  # (N, K, H, W)',
+                '        raise ValueError("batch and class dimensions differ")\n    if upsampled.shape[-2] < skip.shape[-2] or upsampled.shape[-1] < skip.shape[-1]:\n        raise ValueError("upsampled is smaller than the skip")\n    return F.interpolate(upsampled, size=skip.shape[-2:], mode="bilinear", align_corners=False) + skip')],
     ),
     dict(
         cell="fuse_skip",
@@ -271,57 +189,40 @@ def fuse_skip(upsampled, skip):
         cell="FCN8s",
         id="no-final-crop",
         description="forgets the final crop: odd input sizes give logits larger than the image",
-        source=_FCN8S_HEAD + '''
-        scores = fuse_skip(self.up_pool4(scores), self.score_pool4(features["c4"]))
-        scores = fuse_skip(self.up_pool3(scores), self.score_pool3(features["c3"]))
-        return self.upsample(scores)
-''',
+        patch=[('        return self.upsample(scores)[..., : x.shape[-2], : x.shape[-1]]              # (N, K, H, W)',
+                '        return self.upsample(scores)')],
         tests=_FCN8S_TESTS,
     ),
     dict(
         cell="FCN8s",
         id="upsamplers-swapped",
         description="uses up_pool3 for the c4 fusion and up_pool4 for the c3 fusion",
-        source=_FCN8S_HEAD + '''
-        scores = fuse_skip(self.up_pool3(scores), self.score_pool4(features["c4"]))
-        scores = fuse_skip(self.up_pool4(scores), self.score_pool3(features["c3"]))
-        return self.upsample(scores)[..., : x.shape[-2], : x.shape[-1]]
-''',
+        patch=[('        scores = fuse_skip(self.up_pool4(scores), self.score_pool4(features["c4"]))  # (N, K, H/16, W/16)\n        scores = fuse_skip(self.up_pool3(scores), self.score_pool3(features["c3"]))  # (N, K, H/8, W/8)',
+                '        scores = fuse_skip(self.up_pool3(scores), self.score_pool4(features["c4"]))\n        scores = fuse_skip(self.up_pool4(scores), self.score_pool3(features["c3"]))')],
         tests=_FCN8S_TESTS,
     ),
     dict(
         cell="FCN8s",
         id="interpolate-not-upsample",
         description="F.interpolate to the input size instead of the model's fixed x8 transposed convolution",
-        source=_FCN8S_HEAD + '''
-        scores = fuse_skip(self.up_pool4(scores), self.score_pool4(features["c4"]))
-        scores = fuse_skip(self.up_pool3(scores), self.score_pool3(features["c3"]))
-        return F.interpolate(scores, size=x.shape[-2:], mode="bilinear", align_corners=False)
-''',
+        patch=[('        return self.upsample(scores)[..., : x.shape[-2], : x.shape[-1]]              # (N, K, H, W)',
+                '        return F.interpolate(scores, size=x.shape[-2:], mode="bilinear", align_corners=False)')],
         tests=_FCN8S_TESTS,
     ),
     dict(
         cell="FCN8s",
         id="skips-c3",
         description="FCN-16s: fuses c4 only and upsamples x16 with two x8 steps cropped to the input",
-        source=_FCN8S_HEAD + '''
-        scores = fuse_skip(self.up_pool4(scores), self.score_pool4(features["c4"]))
-        scores = self.up_pool3(scores)
-        return self.upsample(scores)[..., : x.shape[-2], : x.shape[-1]]
-''',
+        patch=[('        scores = fuse_skip(self.up_pool3(scores), self.score_pool3(features["c3"]))  # (N, K, H/8, W/8)',
+                '        scores = self.up_pool3(scores)')],
         tests=_FCN8S_TESTS,
     ),
     dict(
         cell="FCN8s",
         id="centre-crop-at-the-end",
         description="crops the centre of the x8 output instead of its top-left corner",
-        source=_FCN8S_HEAD + '''
-        scores = fuse_skip(self.up_pool4(scores), self.score_pool4(features["c4"]))
-        scores = fuse_skip(self.up_pool3(scores), self.score_pool3(features["c3"]))
-        out = self.upsample(scores)
-        top, left = (out.shape[-2] - x.shape[-2]) // 2, (out.shape[-1] - x.shape[-1]) // 2
-        return out[..., top:top + x.shape[-2], left:left + x.shape[-1]]
-''',
+        patch=[('        return self.upsample(scores)[..., : x.shape[-2], : x.shape[-1]]              # (N, K, H, W)',
+                '        out = self.upsample(scores)\n        top, left = (out.shape[-2] - x.shape[-2]) // 2, (out.shape[-1] - x.shape[-1]) // 2\n        return out[..., top:top + x.shape[-2], left:left + x.shape[-1]]')],
         tests=_FCN8S_TESTS,
     ),
 ]

@@ -5,85 +5,31 @@ WRONG_ANSWERS = [
         cell="random_crop_flip",
         id="crop-flip-image-only",
         description="the classic bug: the image is flipped, the mask is not",
-        source='''
-def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=None):
-    h, w = size
-    _, height, width = image.shape
-    pad_h, pad_w = max(h - height, 0), max(w - width, 0)
-    if pad_h or pad_w:
-        image = F.pad(image, (0, pad_w, 0, pad_h), value=0.0)
-        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=ignore_index)
-    top = int(torch.randint(0, image.shape[1] - h + 1, (1,), generator=generator))
-    left = int(torch.randint(0, image.shape[2] - w + 1, (1,), generator=generator))
-    image = image[:, top:top + h, left:left + w]
-    mask = mask[top:top + h, left:left + w]
-    if float(torch.rand((), generator=generator)) < flip_p:
-        image = image.flip(-1)
-    return image.clone(), mask.clone()
-''',
+        patch=[('        image, mask = image.flip(-1), mask.flip(-1)',
+                '        image = image.flip(-1)')],
     ),
     dict(
         cell="random_crop_flip",
         id="crop-offset-off-by-one",
         description="randint's high end is exclusive: the last window (bottom / right edge) never occurs",
-        source='''
-def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=None):
-    h, w = size
-    _, height, width = image.shape
-    pad_h, pad_w = max(h - height, 0), max(w - width, 0)
-    if pad_h or pad_w:
-        image = F.pad(image, (0, pad_w, 0, pad_h), value=0.0)
-        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=ignore_index)
-    top = int(torch.randint(0, max(image.shape[1] - h, 1), (1,), generator=generator))
-    left = int(torch.randint(0, max(image.shape[2] - w, 1), (1,), generator=generator))
-    image = image[:, top:top + h, left:left + w]
-    mask = mask[top:top + h, left:left + w]
-    if float(torch.rand((), generator=generator)) < flip_p:
-        image, mask = image.flip(-1), mask.flip(-1)
-    return image.clone(), mask.clone()
-''',
+        patch=[('    top = int(torch.randint(0, image.shape[1] - h + 1, (1,), generator=generator))\n    left = int(torch.randint(0, image.shape[2] - w + 1, (1,), generator=generator))',
+                '    top = int(torch.randint(0, max(image.shape[1] - h, 1), (1,), generator=generator))\n    left = int(torch.randint(0, max(image.shape[2] - w, 1), (1,), generator=generator))')],
     ),
     dict(
         cell="random_crop_flip",
         id="crop-pad-mask-with-zero",
         description="the mask is padded with 0 (a real class) instead of ignore_index",
-        source='''
-def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=None):
-    h, w = size
-    _, height, width = image.shape
-    pad_h, pad_w = max(h - height, 0), max(w - width, 0)
-    if pad_h or pad_w:
-        image = F.pad(image, (0, pad_w, 0, pad_h), value=0.0)
-        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=0)
-    top = int(torch.randint(0, image.shape[1] - h + 1, (1,), generator=generator))
-    left = int(torch.randint(0, image.shape[2] - w + 1, (1,), generator=generator))
-    image = image[:, top:top + h, left:left + w]
-    mask = mask[top:top + h, left:left + w]
-    if float(torch.rand((), generator=generator)) < flip_p:
-        image, mask = image.flip(-1), mask.flip(-1)
-    return image.clone(), mask.clone()
-''',
+        patch=[('        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=ignore_index)',
+                '        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=0)')],
     ),
     dict(
         cell="random_crop_flip",
         id="crop-global-rng",
         description="draws from the global torch RNG instead of `generator`: not reproducible from a seed",
-        source='''
-def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=None):
-    h, w = size
-    _, height, width = image.shape
-    pad_h, pad_w = max(h - height, 0), max(w - width, 0)
-    if pad_h or pad_w:
-        image = F.pad(image, (0, pad_w, 0, pad_h), value=0.0)
-        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=ignore_index)
-    top = int(torch.randint(0, image.shape[1] - h + 1, (1,)))
-    left = int(torch.randint(0, image.shape[2] - w + 1, (1,)))
-    image = image[:, top:top + h, left:left + w]
-    mask = mask[top:top + h, left:left + w]
-    if float(torch.rand(())) < flip_p:
-        image, mask = image.flip(-1), mask.flip(-1)
-    return image.clone(), mask.clone()
-''',
+        patch=[('    top = int(torch.randint(0, image.shape[1] - h + 1, (1,), generator=generator))\n    left = int(torch.randint(0, image.shape[2] - w + 1, (1,), generator=generator))',
+                '    top = int(torch.randint(0, image.shape[1] - h + 1, (1,)))\n    left = int(torch.randint(0, image.shape[2] - w + 1, (1,)))'),
+               ('    if float(torch.rand((), generator=generator)) < flip_p:',
+                '    if float(torch.rand(())) < flip_p:')],
     ),
     dict(
         cell="random_crop_flip",
@@ -110,22 +56,8 @@ def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=
         cell="random_crop_flip",
         id="crop-returns-views",
         description="returns slices of the inputs: editing the crop edits the original image",
-        source='''
-def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=None):
-    h, w = size
-    _, height, width = image.shape
-    pad_h, pad_w = max(h - height, 0), max(w - width, 0)
-    if pad_h or pad_w:
-        image = F.pad(image, (0, pad_w, 0, pad_h), value=0.0)
-        mask = F.pad(mask, (0, pad_w, 0, pad_h), value=ignore_index)
-    top = int(torch.randint(0, image.shape[1] - h + 1, (1,), generator=generator))
-    left = int(torch.randint(0, image.shape[2] - w + 1, (1,), generator=generator))
-    image = image[:, top:top + h, left:left + w]
-    mask = mask[top:top + h, left:left + w]
-    if float(torch.rand((), generator=generator)) < flip_p:
-        image, mask = image.flip(-1), mask.flip(-1)
-    return image, mask
-''',
+        patch=[('    return image.clone(), mask.clone()',
+                '    return image, mask')],
     ),
     dict(
         cell="random_crop_flip",
@@ -144,16 +76,10 @@ def random_crop_flip(image, mask, size, ignore_index=255, flip_p=0.5, generator=
         cell="median_frequency_weights",
         id="weights-plain-inverse",
         description="1 / f_c without the median: the right ranking, the wrong scale",
-        source='''
-def median_frequency_weights(masks, num_classes, ignore_index=None):
-    labels = masks.flatten()
-    if ignore_index is not None:
-        labels = labels[labels != ignore_index]
-    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()
-    weights = torch.zeros(num_classes, dtype=torch.float64)
-    weights[freq > 0] = 1.0 / freq[freq > 0]
-    return weights.float()
-''',
+        patch=[('    counts = torch.bincount(labels, minlength=num_classes).double()   # (C,)\n    freq = counts / counts.sum()\n    present = freq > 0',
+                '    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()'),
+               ('    weights[present] = freq[present].median() / freq[present]',
+                '    weights[freq > 0] = 1.0 / freq[freq > 0]')],
     ),
     dict(
         cell="median_frequency_weights",
@@ -176,62 +102,35 @@ def median_frequency_weights(masks, num_classes, ignore_index=None):
         cell="median_frequency_weights",
         id="weights-median-over-all-classes",
         description="the median includes absent classes (frequency 0)",
-        source='''
-def median_frequency_weights(masks, num_classes, ignore_index=None):
-    labels = masks.flatten()
-    if ignore_index is not None:
-        labels = labels[labels != ignore_index]
-    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()
-    present = freq > 0
-    weights = torch.zeros(num_classes, dtype=torch.float64)
-    weights[present] = freq.median() / freq[present]
-    return weights.float()
-''',
+        patch=[('    counts = torch.bincount(labels, minlength=num_classes).double()   # (C,)\n    freq = counts / counts.sum()',
+                '    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()'),
+               ('    weights[present] = freq[present].median() / freq[present]',
+                '    weights[present] = freq.median() / freq[present]')],
     ),
     dict(
         cell="median_frequency_weights",
         id="weights-ignore-zero-means-none",
         description="`if ignore_index:` treats ignore_index=0 as no ignore",
-        source='''
-def median_frequency_weights(masks, num_classes, ignore_index=None):
-    labels = masks.flatten()
-    if ignore_index:
-        labels = labels[labels != ignore_index]
-    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()
-    present = freq > 0
-    weights = torch.zeros(num_classes, dtype=torch.float64)
-    weights[present] = freq[present].median() / freq[present]
-    return weights.float()
-''',
+        patch=[('    if ignore_index is not None:',
+                '    if ignore_index:'),
+               ('    counts = torch.bincount(labels, minlength=num_classes).double()   # (C,)\n    freq = counts / counts.sum()',
+                '    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()')],
     ),
     dict(
         cell="median_frequency_weights",
         id="weights-float64",
         description="returns the float64 counts' dtype instead of float32",
-        source='''
-def median_frequency_weights(masks, num_classes, ignore_index=None):
-    labels = masks.flatten()
-    if ignore_index is not None:
-        labels = labels[labels != ignore_index]
-    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()
-    present = freq > 0
-    weights = torch.zeros(num_classes, dtype=torch.float64)
-    weights[present] = freq[present].median() / freq[present]
-    return weights
-''',
+        patch=[('    counts = torch.bincount(labels, minlength=num_classes).double()   # (C,)\n    freq = counts / counts.sum()',
+                '    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()'),
+               ('    return weights.float()',
+                '    return weights')],
     ),
     dict(
         cell="median_frequency_weights",
         id="weights-absent-inf",
         description="divides by the frequency of absent classes too: inf weights",
-        source='''
-def median_frequency_weights(masks, num_classes, ignore_index=None):
-    labels = masks.flatten()
-    if ignore_index is not None:
-        labels = labels[labels != ignore_index]
-    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()
-    return (freq[freq > 0].median() / freq).float()
-''',
+        patch=[('    counts = torch.bincount(labels, minlength=num_classes).double()   # (C,)\n    freq = counts / counts.sum()\n    present = freq > 0\n    weights = torch.zeros(num_classes, dtype=torch.float64)\n    weights[present] = freq[present].median() / freq[present]\n    return weights.float()',
+                '    freq = torch.bincount(labels, minlength=num_classes).double() / labels.numel()\n    return (freq[freq > 0].median() / freq).float()')],
     ),
     dict(
         cell="median_frequency_weights",
@@ -248,45 +147,29 @@ def median_frequency_weights(masks, num_classes, ignore_index=None):
         cell="poly_lr",
         id="poly-no-power",
         description="a linear decay: the power is forgotten",
-        source='''
-def poly_lr(step, total_steps, base_lr, power=0.9):
-    if total_steps < 1:
-        raise ValueError("total_steps must be >= 1")
-    return float(base_lr * max(0.0, 1.0 - step / total_steps))
-''',
+        patch=[('        raise ValueError(f"total_steps must be >= 1, got {total_steps}")\n    return float(base_lr * max(0.0, 1.0 - step / total_steps) ** power)',
+                '        raise ValueError("total_steps must be >= 1")\n    return float(base_lr * max(0.0, 1.0 - step / total_steps))')],
     ),
     dict(
         cell="poly_lr",
         id="poly-off-by-one",
         description="divides by total_steps - 1, so the rate reaches 0 one step early",
-        source='''
-def poly_lr(step, total_steps, base_lr, power=0.9):
-    if total_steps < 1:
-        raise ValueError("total_steps must be >= 1")
-    return float(base_lr * max(0.0, 1.0 - step / max(total_steps - 1, 1)) ** power)
-''',
+        patch=[('        raise ValueError(f"total_steps must be >= 1, got {total_steps}")\n    return float(base_lr * max(0.0, 1.0 - step / total_steps) ** power)',
+                '        raise ValueError("total_steps must be >= 1")\n    return float(base_lr * max(0.0, 1.0 - step / max(total_steps - 1, 1)) ** power)')],
     ),
     dict(
         cell="poly_lr",
         id="poly-no-clamp",
         description="no clamp past the end: a negative base to a fractional power gives a complex number",
-        source='''
-def poly_lr(step, total_steps, base_lr, power=0.9):
-    if total_steps < 1:
-        raise ValueError("total_steps must be >= 1")
-    return base_lr * (1.0 - step / total_steps) ** power
-''',
+        patch=[('        raise ValueError(f"total_steps must be >= 1, got {total_steps}")\n    return float(base_lr * max(0.0, 1.0 - step / total_steps) ** power)',
+                '        raise ValueError("total_steps must be >= 1")\n    return base_lr * (1.0 - step / total_steps) ** power')],
     ),
     dict(
         cell="poly_lr",
         id="poly-returns-factor",
         description="returns the factor (1 - t/T)^p, not the learning rate",
-        source='''
-def poly_lr(step, total_steps, base_lr, power=0.9):
-    if total_steps < 1:
-        raise ValueError("total_steps must be >= 1")
-    return float(max(0.0, 1.0 - step / total_steps) ** power)
-''',
+        patch=[('        raise ValueError(f"total_steps must be >= 1, got {total_steps}")\n    return float(base_lr * max(0.0, 1.0 - step / total_steps) ** power)',
+                '        raise ValueError("total_steps must be >= 1")\n    return float(max(0.0, 1.0 - step / total_steps) ** power)')],
     ),
     dict(
         cell="poly_lr",
@@ -314,23 +197,15 @@ def poly_lr(step, total_steps, base_lr, power=0.9):
         cell="flip_tta",
         id="tta-not-flipped-back",
         description="the mirrored prediction is averaged without flipping it back",
-        source='''
-def flip_tta(model, images):
-    model.eval()
-    with torch.no_grad():
-        return (model(images).softmax(dim=1) + model(images.flip(-1)).softmax(dim=1)) / 2
-''',
+        patch=[('        probs = model(images).softmax(dim=1)                       # (N, C, H, W)\n        mirrored = model(images.flip(-1)).softmax(dim=1).flip(-1)  # back in the original frame\n    return (probs + mirrored) / 2',
+                '        return (model(images).softmax(dim=1) + model(images.flip(-1)).softmax(dim=1)) / 2')],
     ),
     dict(
         cell="flip_tta",
         id="tta-average-logits",
         description="averages logits, then softmax, instead of averaging probabilities",
-        source='''
-def flip_tta(model, images):
-    model.eval()
-    with torch.no_grad():
-        return ((model(images) + model(images.flip(-1)).flip(-1)) / 2).softmax(dim=1)
-''',
+        patch=[('        probs = model(images).softmax(dim=1)                       # (N, C, H, W)\n        mirrored = model(images.flip(-1)).softmax(dim=1).flip(-1)  # back in the original frame\n    return (probs + mirrored) / 2',
+                '        return ((model(images) + model(images.flip(-1)).flip(-1)) / 2).softmax(dim=1)')],
     ),
     dict(
         cell="flip_tta",
@@ -348,14 +223,8 @@ def flip_tta(model, images):
         cell="flip_tta",
         id="tta-vertical-flip",
         description="flips the height axis (dim 2) instead of the width",
-        source='''
-def flip_tta(model, images):
-    model.eval()
-    with torch.no_grad():
-        probs = model(images).softmax(dim=1)
-        mirrored = model(images.flip(2)).softmax(dim=1).flip(2)
-    return (probs + mirrored) / 2
-''',
+        patch=[('        mirrored = model(images.flip(-1)).softmax(dim=1).flip(-1)  # back in the original frame',
+                '        mirrored = model(images.flip(2)).softmax(dim=1).flip(2)')],
     ),
     dict(
         cell="flip_tta",

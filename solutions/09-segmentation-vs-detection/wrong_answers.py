@@ -4,87 +4,39 @@ WRONG_ANSWERS = [
         cell='masks_to_boxes',
         id='boxes-rows-before-columns',
         description='returns (y1, x1, y2, x2): rows first, as the tensor is indexed',
-        source='''
-def masks_to_boxes(masks):
-    masks = masks.bool()
-    empty = ~masks.flatten(1).any(dim=1)
-    if bool(empty.any()):
-        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty")
-    height, width = masks.shape[-2:]
-    cols = masks.any(dim=1)
-    rows = masks.any(dim=2)
-    xs = torch.arange(width).expand_as(cols)
-    ys = torch.arange(height).expand_as(rows)
-    x1 = torch.where(cols, xs, width).min(dim=1).values
-    x2 = torch.where(cols, xs, -1).max(dim=1).values
-    y1 = torch.where(rows, ys, height).min(dim=1).values
-    y2 = torch.where(rows, ys, -1).max(dim=1).values
-    return torch.stack([y1, x1, y2, x2], dim=1).float()
-''',
+        patch=[('        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty: they have no box")',
+                '        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty")'),
+               ('    return torch.stack([x1, y1, x2, y2], dim=1).float()',
+                '    return torch.stack([y1, x1, y2, x2], dim=1).float()')],
     ),
     dict(
         cell='masks_to_boxes',
         id='boxes-exclusive-end',
         description='x2, y2 one past the last occupied column and row (slice-style), not inclusive',
-        source='''
-def masks_to_boxes(masks):
-    masks = masks.bool()
-    empty = ~masks.flatten(1).any(dim=1)
-    if bool(empty.any()):
-        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty")
-    height, width = masks.shape[-2:]
-    cols = masks.any(dim=1)
-    rows = masks.any(dim=2)
-    xs = torch.arange(width).expand_as(cols)
-    ys = torch.arange(height).expand_as(rows)
-    x1 = torch.where(cols, xs, width).min(dim=1).values
-    x2 = torch.where(cols, xs, -1).max(dim=1).values + 1
-    y1 = torch.where(rows, ys, height).min(dim=1).values
-    y2 = torch.where(rows, ys, -1).max(dim=1).values + 1
-    return torch.stack([x1, y1, x2, y2], dim=1).float()
-''',
+        patch=[('        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty: they have no box")',
+                '        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty")'),
+               ('    x2 = torch.where(cols, xs, -1).max(dim=1).values',
+                '    x2 = torch.where(cols, xs, -1).max(dim=1).values + 1'),
+               ('    y2 = torch.where(rows, ys, -1).max(dim=1).values',
+                '    y2 = torch.where(rows, ys, -1).max(dim=1).values + 1')],
     ),
     dict(
         cell='masks_to_boxes',
         id='boxes-width-from-count',
         description='last column = first + number of occupied columns - 1: wrong when a mask has gaps',
-        source='''
-def masks_to_boxes(masks):
-    masks = masks.bool()
-    empty = ~masks.flatten(1).any(dim=1)
-    if bool(empty.any()):
-        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty")
-    height, width = masks.shape[-2:]
-    cols = masks.any(dim=1)
-    rows = masks.any(dim=2)
-    xs = torch.arange(width).expand_as(cols)
-    ys = torch.arange(height).expand_as(rows)
-    x1 = torch.where(cols, xs, width).min(dim=1).values
-    x2 = x1 + cols.sum(dim=1) - 1
-    y1 = torch.where(rows, ys, height).min(dim=1).values
-    y2 = y1 + rows.sum(dim=1) - 1
-    return torch.stack([x1, y1, x2, y2], dim=1).float()
-''',
+        patch=[('        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty: they have no box")',
+                '        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty")'),
+               ('    x2 = torch.where(cols, xs, -1).max(dim=1).values',
+                '    x2 = x1 + cols.sum(dim=1) - 1'),
+               ('    y2 = torch.where(rows, ys, -1).max(dim=1).values',
+                '    y2 = y1 + rows.sum(dim=1) - 1')],
     ),
     dict(
         cell='masks_to_boxes',
         id='boxes-empty-mask-not-rejected',
         description='no check for empty masks: they get a nonsense box instead of a ValueError',
-        source='''
-def masks_to_boxes(masks):
-    masks = masks.bool()
-    pass
-    height, width = masks.shape[-2:]
-    cols = masks.any(dim=1)
-    rows = masks.any(dim=2)
-    xs = torch.arange(width).expand_as(cols)
-    ys = torch.arange(height).expand_as(rows)
-    x1 = torch.where(cols, xs, width).min(dim=1).values
-    x2 = torch.where(cols, xs, -1).max(dim=1).values
-    y1 = torch.where(rows, ys, height).min(dim=1).values
-    y2 = torch.where(rows, ys, -1).max(dim=1).values
-    return torch.stack([x1, y1, x2, y2], dim=1).float()
-''',
+        patch=[('    empty = ~masks.flatten(1).any(dim=1)\n    if bool(empty.any()):\n        raise ValueError(f"masks {empty.nonzero().flatten().tolist()} are empty: they have no box")',
+                '    pass')],
     ),
     dict(
         cell='masks_to_boxes',
@@ -118,43 +70,22 @@ def box_iou(boxes1, boxes2):
         cell='box_iou',
         id='iou-clamp-after-product',
         description='clamps the intersection area instead of each side: boxes apart in x and y get a positive area',
-        source='''
-def box_iou(boxes1, boxes2):
-    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
-    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
-    top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
-    bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
-    inter = (bottom_right - top_left).prod(dim=2).clamp(min=0)
-    return inter / (area1[:, None] + area2[None, :] - inter)
-''',
+        patch=[('    inter = (bottom_right - top_left).clamp(min=0).prod(dim=2)                   # (P, T)',
+                '    inter = (bottom_right - top_left).prod(dim=2).clamp(min=0)')],
     ),
     dict(
         cell='box_iou',
         id='iou-union-is-sum-of-areas',
         description='union = area1 + area2, forgetting to subtract the intersection',
-        source='''
-def box_iou(boxes1, boxes2):
-    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
-    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
-    top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
-    bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
-    inter = (bottom_right - top_left).clamp(min=0).prod(dim=2)
-    return inter / (area1[:, None] + area2[None, :])
-''',
+        patch=[('    return inter / (area1[:, None] + area2[None, :] - inter)',
+                '    return inter / (area1[:, None] + area2[None, :])')],
     ),
     dict(
         cell='box_iou',
         id='iou-pairs-row-by-row',
         description='IoU of boxes1[i] with boxes2[i] only (no broadcasting): (P,) instead of (P, T)',
-        source='''
-def box_iou(boxes1, boxes2):
-    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
-    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
-    top_left = torch.maximum(boxes1[:, :2], boxes2[:, :2])
-    bottom_right = torch.minimum(boxes1[:, 2:], boxes2[:, 2:])
-    inter = (bottom_right - top_left).clamp(min=0).prod(dim=1)
-    return inter / (area1 + area2 - inter)
-''',
+        patch=[('    top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])           # (P, T, 2)\n    bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])       # (P, T, 2)\n    inter = (bottom_right - top_left).clamp(min=0).prod(dim=2)                   # (P, T)\n    return inter / (area1[:, None] + area2[None, :] - inter)',
+                '    top_left = torch.maximum(boxes1[:, :2], boxes2[:, :2])\n    bottom_right = torch.minimum(boxes1[:, 2:], boxes2[:, 2:])\n    inter = (bottom_right - top_left).clamp(min=0).prod(dim=1)\n    return inter / (area1 + area2 - inter)')],
     ),
     dict(
         cell='box_iou',

@@ -1,4 +1,4 @@
-"""segkit.course.capstone: the hand-in checks and the scores, against torchmetrics."""
+"""segkit.course.kernel.capstone: the hand-in checks and the scores, against torchmetrics."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,7 @@ from torch import nn
 from torchmetrics.functional.segmentation import mean_iou as tm_mean_iou
 
 from segkit import load_model
-from segkit.course import capstone
+from segkit.course.kernel import capstone
 from segkit.data import load_frozen_split
 from segkit.models import build_model
 
@@ -216,7 +216,7 @@ def test_float64_and_bfloat16_models_are_scored_in_their_own_dtype():
 EXPLOITS = {
     # a hand-made result, and no model: the hand-in must not leave it in place for the tier cells
     "forged-handin": '''
-from segkit.course.capstone import HandIn
+from segkit.course.kernel.capstone import HandIn
 handin = public_handin = HandIn("hidden", 128, 0.99, {"sky": 0.99}, 1.0, 10.0, 1)
 model = None
 ''',
@@ -244,7 +244,7 @@ def test_capstone_exploits_earn_no_tier(name, tmp_path):
     import nbformat
 
     from segkit.course.config import Course
-    from segkit.course.submit import submit
+    from segkit.course.learner.submit import submit
 
     course = Course.find()
     unit = "12-capstone"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import nbformat
 
-from segkit.course import notebook as nb
+from segkit.course.authoring import notebook as nb
 from segkit.course.config import BADGE_CELL_ID, OBJECTIVES_HEADING, SETUP_CELL_ID, UNIT_PATTERN, Course, CourseError
-from segkit.course.release import release
-from segkit.course.wrong_answers import wrong_answers_path
+from segkit.course.authoring.release import release
+from segkit.course.authoring.wrong_answers import wrong_answers_path
 
 
 def header_cells(course: Course, unit: str, title: str, objectives: list[str], intro: str = "") -> list[nbformat.NotebookNode]:
@@ -39,31 +39,22 @@ WRONG_ANSWERS = [
         cell="count_pixels",  # the answer cell's id (= its grade id)
         id="count-returns-tensor",  # unique in the unit, kebab-case
         description="returns the 0-d tensor of .sum() instead of a Python int",
-        source="""
-import torch
-
-
-def count_pixels(mask: torch.Tensor, label: int) -> int:
-    return (mask == label).sum()
-""",
+        # (old, new) edits of the solution's answer cell; each `old` must occur exactly once, so
+        # `check` fails when the solution changes under the wrong answer.
+        patch=[("return int((mask == label).sum())", "return (mask == label).sum()")],
         # tests=("test_count_pixels",),  # optional; default: the graded cells after the answer
     ),
     dict(
         cell="count_pixels",
         id="count-fraction",
         description="divides by the number of pixels: a frequency, not a count",
-        source="""
-import torch
-
-
-def count_pixels(mask: torch.Tensor, label: int) -> int:
-    return int((mask == label).sum()) / mask.numel()
-""",
+        patch=[("return int((mask == label).sum())", "return int((mask == label).sum()) / mask.numel()")],
     ),
     dict(
         cell="count_pixels",
         id="count-first-row",
-        description="only looks at the first row of the mask (the visible example has two rows)",
+        description="only looks at the first two rows of the mask (the visible example has two rows)",
+        # source= replaces the whole answer cell instead: for an answer written from scratch
         source="""
 import torch
 

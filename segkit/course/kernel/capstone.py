@@ -26,6 +26,7 @@ Built for lessons/12-capstone.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 import re
@@ -142,18 +143,20 @@ def background_work() -> list[str]:
 
 
 def _live_descendants(root: int) -> list[tuple[int, str]]:
-    from segkit.course.sandbox import processes
+    """``(pid, name)`` of the running descendants of ``root`` (psutil ships with ipykernel)."""
+    try:
+        import psutil
 
-    table = processes() or {}
-    children: dict[int, list[int]] = {}
-    for info in table.values():
-        children.setdefault(info.ppid, []).append(info.pid)
-    found, stack = [], list(children.get(root, []))
-    while stack:
-        info = table[stack.pop()]
-        if info.state not in ("Z", "X"):
-            found.append((info.pid, info.name))
-        stack.extend(children.get(info.pid, []))
+        children = psutil.Process(root).children(recursive=True)
+    except Exception:  # noqa: BLE001 - no psutil, or the process is gone: nothing to report
+        return []
+    found = []
+    for child in children:
+        try:
+            if child.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                found.append((child.pid, child.name()))
+        except psutil.Error:
+            continue
     return found
 
 
@@ -204,7 +207,11 @@ def check_handin(model: nn.Module, *, seed: int | None = None, count: int = 128,
     if source is not None:
         raise ValueError(f"the model's weights are those of segkit's zoo model {source!r}: the capstone model is "
                          "trained from scratch inside the budget (no pretrained or zoo weights)")
-    snapshot = copy.deepcopy(model).eval()
+    return _score(copy.deepcopy(model).eval(), seed, count, threads)
+
+
+def _score(snapshot: nn.Module, seed: int | None, count: int, threads: int) -> HandIn:
+    """Score ``snapshot`` (a copy in eval mode) on the public split or the hidden split of ``seed``."""
     param = next(snapshot.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
@@ -216,6 +223,8 @@ def check_handin(model: nn.Module, *, seed: int | None = None, count: int = 128,
         images = street_split(seed, count)[0]
         preds, times = _predict_one_by_one(snapshot, images, device, dtype)
         reference = _reference_model().to(device).eval()
+        if isinstance(snapshot, torch.fx.GraphModule):  # an exported hand-in: time an exported reference
+            reference = torch.export.export(reference, (images[:1].to(device),)).module()
         with torch.inference_mode():
             reference_ms = _latency(reference, images[:16].to(device))
     finally:
@@ -234,6 +243,141 @@ def check_handin(model: nn.Module, *, seed: int | None = None, count: int = 128,
         reference_ms=reference_ms,
         parameters=sum(p.numel() for p in snapshot.parameters()),
     )
+
+
+# ---- the hand-in outside the learner's interpreter ------------------------------------------------
+
+HANDIN_FILE = "handin.segkit"  # what hand_in writes and the grader's scorer reads (grading/budget.py)
+MAX_HANDIN_BYTES = 256 * 2**20
+_MEMBERS = ("program.json", "state_dict.pt", "constants.pt", "example_inputs.pt")
+_ALLOWED_TARGET = re.compile(r"^(torch\.ops\.aten\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+|_operator\.getitem)$")
+
+
+def hand_in(model: nn.Module, path: str | os.PathLike = HANDIN_FILE, *, threads: int = 1) -> HandIn:
+    """Hand ``model`` in: check the rules and score it on the public split (:func:`check_handin`),
+    then export it with ``torch.export`` to ``path``, the file the grader scores on the hidden split
+    in a separate process (:func:`score_handin`), where none of your Python code runs: only the
+    exported graph of PyTorch operators and its weights. Returns the public split's scores.
+
+    Raises:
+        TypeError, ValueError: as :func:`check_handin`, or the model cannot be exported (e.g. its
+            ``forward`` branches on the values of its input); the message says what failed.
+    """
+    public = check_handin(model, threads=threads)
+    snapshot = copy.deepcopy(model).eval().cpu()
+    param = next(snapshot.parameters(), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    example = torch.zeros(1, 3, *IMAGE_SIZE, dtype=dtype)
+    try:
+        with torch.no_grad():
+            program = torch.export.export(snapshot, (example,))
+    except Exception as err:  # noqa: BLE001 - whatever export says, the learner needs to read it
+        raise ValueError(f"the model could not be exported with torch.export ({type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else ''}); the grader scores the exported "
+                         "graph, so forward() must not depend on the values in its input") from None
+    save_exported(program, path)
+    return public
+
+
+def save_exported(program: "torch.export.ExportedProgram", path: str | os.PathLike) -> Path:
+    """Write ``program`` as the course's hand-in file: a zip of the serialized graph (JSON) and
+    its tensors (``torch.save``), which :func:`load_exported` reads without unpickling code."""
+    import zipfile
+
+    from torch._export.serde.serialize import serialize
+
+    artifact = serialize(program)
+    path = Path(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in zip(_MEMBERS, (artifact.exported_program, artifact.state_dict, artifact.constants,
+                                         artifact.example_inputs)):
+            archive.writestr(name, data)
+    return path
+
+
+def load_exported(path: str | os.PathLike) -> nn.Module:
+    """The hand-in file at ``path`` as a runnable module, refusing anything but plain PyTorch.
+
+    ``torch.export.load`` is not used: on a crafted file it falls back to unpickling arbitrary
+    objects. Here the graph must call only ATen operators (``torch.ops.aten.*``) and
+    ``operator.getitem``, with static shapes and no guard code or sub-graphs, and every tensor is
+    read with ``torch.load(weights_only=True)``.
+
+    Raises:
+        ValueError: the file is missing, too large, malformed, or calls something else.
+    """
+    import io
+    import json
+    import zipfile
+
+    from torch._export.serde import serialize as serde
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no hand-in at {path}: run the hand-in cell (hand_in(model)) first")
+    if path.stat().st_size > MAX_HANDIN_BYTES:
+        raise ValueError(f"the hand-in is {path.stat().st_size / 2**20:.0f} MB; at most {MAX_HANDIN_BYTES // 2**20} MB")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sorted(archive.namelist()) != sorted(_MEMBERS):
+                raise ValueError(f"a hand-in holds exactly {', '.join(_MEMBERS)}")
+            if sum(info.file_size for info in archive.infolist()) > 4 * MAX_HANDIN_BYTES:
+                raise ValueError("the hand-in unpacks to too much data")
+            data = {name: archive.read(name) for name in _MEMBERS}
+        program = json.loads(data["program.json"])
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"the hand-in file is not one hand_in() wrote: {err}") from None
+    _check_program(program)
+
+    def strict(serialized):  # tensors only: never unpickle objects from a hand-in
+        if isinstance(serialized, (dict, tuple)):
+            return serialized
+        return {} if len(serialized) == 0 else torch.load(io.BytesIO(serialized), weights_only=True)
+
+    original = serde.deserialize_torch_artifact
+    serde.deserialize_torch_artifact = strict
+    try:
+        artifact = serde.SerializedArtifact(data["program.json"], data["state_dict.pt"], data["constants.pt"],
+                                            data["example_inputs.pt"])
+        exported = serde.deserialize(artifact)
+    except Exception as err:  # noqa: BLE001 - a malformed hand-in is refused, whatever broke
+        raise ValueError(f"the hand-in could not be read: {type(err).__name__}: {err}") from None
+    finally:
+        serde.deserialize_torch_artifact = original
+    return exported.module()
+
+
+def _check_program(program: dict) -> None:
+    """Refuse a serialized program that could run anything but ATen operators on static shapes."""
+    if not isinstance(program, dict) or not isinstance(program.get("graph_module"), dict):
+        raise ValueError("the hand-in's program has no graph")
+    if program.get("guards_code") or program.get("range_constraints"):
+        raise ValueError("the hand-in has guard code or symbolic shapes: export it with hand_in()")
+    graph = program["graph_module"].get("graph", {})
+    if any(graph.get(key) for key in ("sym_int_values", "sym_bool_values", "sym_float_values")):
+        raise ValueError("the hand-in has symbolic shapes: export it with hand_in()")
+    text = json.dumps(graph)
+    if '"as_graph"' in text:
+        raise ValueError("the hand-in's graph has sub-graphs (control flow): not allowed")
+    for node in graph.get("nodes", []):
+        target = str(node.get("target", ""))
+        if not _ALLOWED_TARGET.match(target):
+            raise ValueError(f"the hand-in's graph calls {target[:80]!r}: only PyTorch (ATen) operators are allowed")
+
+
+def score_handin(path: str | os.PathLike = HANDIN_FILE, *, seed: int, count: int = 128, threads: int = 1) -> HandIn:
+    """Score the exported hand-in at ``path`` on the hidden split drawn with ``seed``.
+
+    Run by the grader in a fresh process of its own that executes no learner code: the graph is
+    loaded by :func:`load_exported`, and the seed exists only in that process. Refuses zoo weights,
+    as :func:`check_handin` does.
+    """
+    module = load_exported(path)
+    source = zoo_match(module)
+    if source is not None:
+        raise ValueError(f"the model's weights are those of segkit's zoo model {source!r}: the capstone model is "
+                         "trained from scratch inside the budget (no pretrained or zoo weights)")
+    return _score(module, seed, count, threads)
 
 
 def _predict_one_by_one(model: nn.Module, images: Tensor, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, list[float]]:

@@ -26,7 +26,7 @@ from segkit.course.nbgrader_settings import HIDDEN_BLOCK
 
 
 def _overlay_course(course: Course, overlay: Path, unit: str, scratch: Path) -> Course:
-    from segkit.course.release import generate, make_scratch_course, nbgrader_api
+    from segkit.course.authoring.release import generate, make_scratch_course, nbgrader_api
 
     source = Path(overlay) / "solutions" / unit
     if not (source / f"{unit}.ipynb").is_file():
@@ -82,7 +82,7 @@ def _compare(course: Course, private: Course, unit: str) -> list[str]:
 
 def check_private(course: Course, overlay: Path) -> list[str]:
     """Problems with a private overlay: one line each (empty: fine)."""
-    from segkit.course.check import check_source
+    from segkit.course.authoring.check import check_source
 
     overlay = Path(overlay).resolve()
     problems = []

@@ -7,7 +7,6 @@ redacted) is copied to ``feedback/STUDENT/UNIT/UNIT.html`` under the course root
 """
 from __future__ import annotations
 
-import difflib
 import re
 import shutil
 import tempfile
@@ -20,10 +19,10 @@ import nbformat
 from sqlalchemy.exc import SAWarning
 
 from segkit.course.config import Course, CourseError
-from segkit.course.grading import CellScore, ScoreTotals
-from segkit.course.release import generate, make_scratch_course, nbgrader_api
-from segkit.course.workspace import default_submission
-from segkit.course.sandbox import Limits
+from segkit.course import grading
+from segkit.course.grading.score import CellScore, ScoreTotals, cell_errors
+from segkit.course.authoring.release import generate, make_scratch_course, nbgrader_api
+from segkit.course.learner.workspace import default_submission
 
 STUDENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FULL_MARKS, POINTS_MISSING, GRADING_FAILED = 0, 1, 2
@@ -68,39 +67,13 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def reattach_metadata(submission: nbformat.NotebookNode, reference: nbformat.NotebookNode) -> int:
-    """Give cells that lost their nbgrader metadata (e.g. saved by Colab) that of the lesson.
-
-    Cells are matched by cell id where it survived, otherwise by aligning the sequence of cell
-    sources (answer cells are the ones the learner changed between two unchanged neighbours).
-    Returns the number of cells repaired.
-    """
-    def attach(ref: nbformat.NotebookNode, cell: nbformat.NotebookNode) -> bool:
-        if "nbgrader" in ref.metadata and "nbgrader" not in cell.metadata and ref.cell_type == cell.cell_type:
-            cell.metadata["nbgrader"] = dict(ref.metadata["nbgrader"])
-            return True
-        return False
-
-    by_id = {c.get("id"): c for c in reference.cells}
-    repaired = sum(attach(by_id[c.get("id")], c) for c in submission.cells if c.get("id") in by_id)
-
-    def key(c: nbformat.NotebookNode) -> str:
-        return f"{c.cell_type}\0{c.source.strip()}"
-
-    matcher = difflib.SequenceMatcher(a=[key(c) for c in reference.cells], b=[key(c) for c in submission.cells], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-            repaired += sum(attach(r, c) for r, c in zip(reference.cells[i1:i2], submission.cells[j1:j2]))
-    return repaired
-
-
 def submit(
     course: Course,
     unit: str,
     notebook: Path | None = None,
     student: str = "learner",
     feedback_root: Path | None = None,
-    limits: Limits | None = None,
+    limits: grading.Limits | None = None,
 ) -> SubmitResult:
     """Autograde ``notebook`` (default: the learner's working copy ``work/UNIT/UNIT.ipynb``, else
     ``lessons/UNIT/UNIT.ipynb``) for ``unit`` in a scratch course and return the scores; nothing
@@ -115,15 +88,11 @@ def submit(
     notebook = Path(notebook) if notebook else default_submission(course, unit)[0]
     if not notebook.is_file():
         raise CourseError(f"no notebook at {notebook}")
-    from segkit.course.grading import read_submission
-
-    read_submission(notebook)  # an unreadable file is the learner's to fix: say why at once
+    grading.read_submission(notebook)  # an unreadable file is the learner's to fix: say why at once
 
     result = SubmitResult(unit=unit, student=student)
     start = time.perf_counter()
     # The instructor's grader (segkit.course.grading): a sandbox where the machine allows it.
-    from segkit.course import grading
-
     mode = grading.detect()
     if mode.reason:
         result.notes.append(mode.reason)
@@ -131,15 +100,16 @@ def submit(
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session warnings, not the learner's
         scratch = make_scratch_course(course, Path(tmp), [unit])
         generate(nbgrader_api(scratch.root), unit)
+        # the learner is the only reader of their feedback: no second run without hidden tests
         outcome = grading.grade_class(scratch, unit, {student: notebook}, jobs=1, mode=mode, progress=False,
-                                       limits=limits or Limits())[0]
+                                       limits=limits or grading.Limits(), feedback_run=False, keep_notebooks=True)[0]
         result.notes += outcome.notes
         result.review = outcome.review
         if outcome.rejected:
             result.failure = outcome.rejected
             result.seconds = time.perf_counter() - start
             return result
-        result.errors = _cell_errors(nbformat.from_dict(outcome.executed))
+        result.errors = cell_errors(nbformat.from_dict(outcome.executed))
         result.scores = list(outcome.scores)
         html = scratch.root / "feedback" / student / unit / f"{unit}.html"
         if html.is_file():
@@ -148,13 +118,3 @@ def submit(
             shutil.copy2(html, result.feedback)
     result.seconds = time.perf_counter() - start
     return result
-
-
-def _cell_errors(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    errors = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                message = output.evalue.strip() or ("not done yet" if output.ename == "NotImplementedError" else "")
-                errors[cell.get("id")] = f"{output.ename}: {message}" if message else output.ename
-    return errors

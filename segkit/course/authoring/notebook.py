@@ -3,7 +3,7 @@
 JupyterLab's "Create Assignment" sidebar writes nbgrader's cell metadata by hand; these helpers
 write the same metadata from code, which is how units can also be authored as a script::
 
-    from segkit.course import notebook as nb
+    from segkit.course.authoring import notebook as nb
 
     cells = [
         nb.markdown("# 03 · Measuring quality", id="title"),
@@ -62,7 +62,7 @@ def markdown(source: str, *, id: str, locked: bool = False) -> nbformat.Notebook
 
 def code(source: str, *, id: str, tags: Iterable[str] = ()) -> nbformat.NotebookNode:
     """An ordinary code cell. Tag a long-running cell with ``"timeout-300"`` (seconds) to give
-    it more than the default per-cell grading timeout."""
+    it more than the default per-cell grading timeout (tags: segkit.course.cells)."""
     cell = new_code_cell(source.strip("\n"), id=_check_id(id))
     if tags:
         cell.metadata["tags"] = list(tags)
@@ -132,31 +132,3 @@ def write(notebook: nbformat.NotebookNode, path: str | Path) -> Path:
     nbformat.validate(notebook)
     nbformat.write(notebook, str(path))
     return path
-
-
-def seconds_from_tags(tags: Iterable[str], kind: str) -> int | None:
-    """Seconds from a ``KIND-NNN`` tag (``timeout-300``, ``budget-80``), or None."""
-    for tag in tags:
-        match = re.fullmatch(rf"{re.escape(kind)}-(\d+)", tag)
-        if match:
-            return int(match[1])
-    return None
-
-
-def timeout_from_tags(tags: Iterable[str]) -> int | None:
-    """Seconds from a ``timeout-NNN`` tag (a cell's grading timeout), or None."""
-    return seconds_from_tags(tags, "timeout")
-
-
-STRETCH_TAG = "stretch"  # a test cell the reference solution is not expected to pass (the capstone's top tier)
-
-
-def is_stretch(cell: nbformat.NotebookNode) -> bool:
-    """A test cell tagged ``stretch``: beyond the reference solution, for learners who beat it."""
-    return STRETCH_TAG in cell.metadata.get("tags", [])
-
-
-def budget_from_tags(tags: Iterable[str]) -> int | None:
-    """Seconds from a ``budget-NNN`` tag, or None. On a test cell (a hand-in) it caps the time the
-    learner's own cells may run before it, measured by the grader (see segkit.course.grading)."""
-    return seconds_from_tags(tags, "budget")

@@ -11,7 +11,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from segkit.course import notebook as nb
+from segkit.course.authoring import notebook as nb
 from segkit.course.config import BADGE_CELL_ID, SETUP_CELL_ID, Course, CourseError
 from segkit.course.nbgrader_settings import configure
 

@@ -20,8 +20,9 @@ the solution that removes it makes ``load_wrong_answers`` (and ``check``) fail i
 stale copy of the old solution behind. ``source`` is for answers written from scratch.
 
 :func:`run_unit` executes the solution notebook **once**, top to bottom, in one kernel started
-like the grader's (nbgrader's own ``Execute`` with the course's timeouts, warnings and progress
-bars off, one thread, in a scratch copy of the unit folder), up to the last test cell any wrong
+exactly as the grader starts its kernels (the same :class:`segkit.course.grading.execute.Kernel`
+and environment, unconfined, with the released timeouts; warnings and progress bars off, one
+thread, in a scratch copy of the unit folder), up to the last test cell any wrong
 answer needs: cells after it (often a final training run) cannot change a wrong answer's score
 and are not run. Then, for each answer cell that has
 wrong answers, it re-runs the cells from that answer cell through its test cells:
@@ -33,9 +34,9 @@ wrong answers, it re-runs the cells from that answer cell through its test cells
 The "range" of a wrong answer is every code cell from its answer cell to its last test cell;
 its test cells are the graded cells named in ``tests``, by default the graded cells after the
 answer cell up to the next answer cell. Ordinary code cells inside the range re-run too.
-Points are counted exactly as nbgrader's ``determine_grade`` counts them: an error or anything
-on stderr in a test cell scores 0, a numeric last expression gives partial credit, hidden tests
-included (this is the source notebook, so they are all there).
+Points are counted by the grader's own :func:`segkit.course.grading.score.grade_cell`: an error
+or anything on stderr in a test cell scores 0, a numeric last expression gives partial credit,
+hidden tests included (this is the source notebook, so they are all there).
 
 Where this shortcut differs from real grading
 ----------------------------------------------
@@ -73,11 +74,15 @@ from typing import Any, Iterable
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
-from traitlets.config import Config
 
+from segkit.course import cells
 from segkit.course.config import Course, CourseError
-from segkit.course.nbgrader_settings import QUIET_KERNEL_ENV, configure
-from segkit.course.notebook import is_stretch
+from segkit.course.grading.environment import segkit_pythonpath
+from segkit.course.grading.execute import Kernel
+from segkit.course.grading.score import ends_with_expression, grade_cell
+from segkit.course.sandbox import Limits, Mode
+
+HARNESS_MODE = Mode("none", "the wrong-answer harness runs the instructor's own answers")
 
 WRONG_ANSWERS_FILE = "wrong_answers.py"
 WRONG_ANSWER_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -172,16 +177,12 @@ def apply_patch(solution: str | None, patch: Any, name: str, cell: str) -> str:
 # ---- the notebook's structure ------------------------------------------------------------------
 
 
-def _nbgrader(cell: NotebookNode) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
 def _is_answer(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and bool(_nbgrader(cell).get("solution"))
+    return cell.cell_type == "code" and cells.is_answer(cell)
 
 
 def _is_test(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and bool(_nbgrader(cell).get("grade")) and not _nbgrader(cell).get("solution")
+    return cell.cell_type == "code" and cells.is_test(cell)
 
 
 def default_tests(notebook: NotebookNode, answer_id: str) -> tuple[str, ...]:
@@ -193,7 +194,7 @@ def default_tests(notebook: NotebookNode, answer_id: str) -> tuple[str, ...]:
     for cell in notebook.cells[start + 1:]:
         if _is_answer(cell):
             break
-        if _is_test(cell) and not is_stretch(cell):
+        if _is_test(cell) and not cells.is_stretch(cell):
             tests.append(cell.get("id"))
     return tuple(tests)
 
@@ -202,7 +203,7 @@ def structure_problems(notebook: NotebookNode, answers: Iterable[WrongAnswer]) -
     """``(wrong answer id, message)`` for every wrong answer that cannot run against ``notebook``:
     unknown or non-answer cell, unknown or non-test test cells, tests before the answer, duplicate
     ids, bad ids."""
-    cells = {c.get("id"): (i, c) for i, c in enumerate(notebook.cells)}
+    by_id = {c.get("id"): (i, c) for i, c in enumerate(notebook.cells)}
     problems: list[tuple[str | None, str]] = []
     seen: set[str] = set()
     for wa in answers:
@@ -213,10 +214,10 @@ def structure_problems(notebook: NotebookNode, answers: Iterable[WrongAnswer]) -
             problems.append((wa.id, f"wrong answer id {wa.id!r} must be kebab-case (e.g. dice-no-smooth)"))
         if not wa.description.strip():
             problems.append((wa.id, "description is empty: say which misconception it stands for"))
-        if wa.cell not in cells:
+        if wa.cell not in by_id:
             problems.append((wa.id, f"names cell {wa.cell!r}, which is not in the notebook"))
             continue
-        index, cell = cells[wa.cell]
+        index, cell = by_id[wa.cell]
         if not _is_answer(cell):
             problems.append((wa.id, f"names cell {wa.cell!r}, which is not an answer cell"))
             continue
@@ -224,13 +225,13 @@ def structure_problems(notebook: NotebookNode, answers: Iterable[WrongAnswer]) -
         if not tests:
             problems.append((wa.id, f"answer cell {wa.cell!r} has no graded test cell after it"))
         for test in tests:
-            if test not in cells:
+            if test not in by_id:
                 problems.append((wa.id, f"test cell {test!r} is not in the notebook"))
-            elif not _is_test(cells[test][1]):
+            elif not _is_test(by_id[test][1]):
                 problems.append((wa.id, f"cell {test!r} is not a graded test cell"))
-            elif is_stretch(cells[test][1]):
+            elif cells.is_stretch(by_id[test][1]):
                 problems.append((wa.id, f"cell {test!r} is a stretch cell, which the solution may miss too"))
-            elif cells[test][0] < index:
+            elif by_id[test][0] < index:
                 problems.append((wa.id, f"test cell {test!r} comes before its answer cell {wa.cell!r}"))
     return problems
 
@@ -268,7 +269,7 @@ class RangeScore:
 
 
 @dataclass
-class Outcome:
+class WrongAnswerOutcome:
     wrong: WrongAnswer
     score: RangeScore
     restored: RangeScore
@@ -285,7 +286,7 @@ class Outcome:
 @dataclass
 class UnitReport:
     unit: str
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[WrongAnswerOutcome] = field(default_factory=list)
     baselines: dict[str, RangeScore] = field(default_factory=dict)  # answer cell -> solution run
     seconds: float = 0.0
     failure: str = ""  # the harness could not judge this unit (and why)
@@ -337,43 +338,6 @@ def format_table(reports: list[UnitReport]) -> str:
 # ---- execution -----------------------------------------------------------------------------------
 
 
-def kernel_env() -> dict[str, str]:
-    """The environment of the grader's kernels: warnings and progress bars off, one thread."""
-    env = dict(os.environ)
-    env.update(QUIET_KERNEL_ENV)
-    env["OMP_NUM_THREADS"] = "1"
-    env.pop("MPLBACKEND", None)
-    return env
-
-
-def _make_executor(course_root: Path, notebook: NotebookNode, cwd: Path):
-    from nbgrader.preprocessors import Execute  # imported late: nbgrader is slow to import
-
-    config = Config()
-    configure(config, course_root)
-    executor = Execute(config=config)
-    executor.nb = notebook
-    executor.resources = {"metadata": {"path": str(cwd)}}
-    executor.reset_execution_trackers()
-    return executor
-
-
-def _score(cell: NotebookNode) -> tuple[float, float, str]:
-    from nbgrader.utils import determine_grade
-
-    points, max_points = determine_grade(cell)
-    message = ""
-    for output in cell.outputs:
-        if output.output_type == "error":
-            first_line = (output.evalue.strip().splitlines() or [""])[0]
-            message = f"{output.ename}: {first_line}".strip().rstrip(":")
-            break
-        if output.output_type == "stream" and output.name == "stderr":
-            message = f"stderr: {output.text.strip().splitlines()[0] if output.text.strip() else ''}"
-            break
-    return float(points or 0.0), float(max_points), message
-
-
 def run_unit(course: Course, unit: str, only: Iterable[str] | None = None) -> UnitReport:
     """Execute ``unit``'s solution once, then score every wrong answer (or those in ``only``)."""
     unit = course.require_unit(unit)
@@ -398,21 +362,21 @@ def run_unit(course: Course, unit: str, only: Iterable[str] | None = None) -> Un
 
 
 def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAnswer], report: UnitReport) -> None:
-    from nbclient.exceptions import DeadKernelError
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     notebook = copy.deepcopy(source)
     index = {c.get("id"): i for i, c in enumerate(notebook.cells)}
     with tempfile.TemporaryDirectory(prefix="segkit-wrong-answers-") as tmp:
         cwd = Path(tmp) / unit
         shutil.copytree(course.source_dir / unit, cwd, ignore=shutil.ignore_patterns(WRONG_ANSWERS_FILE, ".ipynb_checkpoints"))
-        executor = _make_executor(course.root, notebook, cwd)
+        kernel: Kernel | None = None
 
         def execute(cell_index: int, source_text: str | None = None) -> NotebookNode:
             cell = copy.deepcopy(source.cells[cell_index])
             if source_text is not None:
                 cell.source = source_text
             cell.outputs = []
-            executor.execute_cell(cell, cell_index, store_history=True)
+            kernel.run(cell, cell_index, cells.timeout(source.cells[cell_index]))
             return cell
 
         def run_range(first: int, tests: tuple[str, ...], replacement: str | None = None) -> RangeScore:
@@ -424,43 +388,47 @@ def _run(course: Course, unit: str, source: NotebookNode, answers: list[WrongAns
                 cell = execute(i, replacement if i == first else None)
                 cell_id = cell.get("id")
                 if cell_id in tests:
-                    points, max_points, message = _score(cell)
+                    points, max_points, message = grade_cell(cell, partial=ends_with_expression(source.cells[i].source))
                     score.points[cell_id], score.max_points[cell_id] = points, max_points
                     if points < max_points:
-                        score.messages[cell_id] = message or "no points (a failed check or stderr output)"
+                        score.messages[cell_id] = message
             return score
 
         try:
             tests_of = {wa.id: wa.tests if wa.tests is not None else default_tests(source, wa.cell) for wa in answers}
             last_needed = max(index[t] for tests in tests_of.values() for t in tests)
-            with executor.setup_kernel(env=kernel_env()):
-                # The solution, once, top to bottom, up to the last test cell a wrong answer needs
-                # (what follows, e.g. a final training run, cannot change any wrong answer's score).
-                for i, cell in enumerate(source.cells[: last_needed + 1]):
-                    if cell.cell_type != "code":
-                        continue
-                    ran = execute(i)
-                    if _is_test(ran) and not is_stretch(ran):
-                        points, max_points, message = _score(ran)
-                        if points < max_points:
-                            report.failure = (f"the solution notebook itself loses points in {ran.get('id')!r} "
-                                              f"({points:g} / {max_points:g}): {message}")
-                            return
-                for cell_id in dict.fromkeys(wa.cell for wa in answers):  # answer cells, in file order
-                    group = [wa for wa in answers if wa.cell == cell_id]
-                    solution = source.cells[index[cell_id]].source
-                    all_tests = tuple(dict.fromkeys(t for wa in group for t in tests_of[wa.id]))
-                    report.baselines[cell_id] = base = run_range(index[cell_id], all_tests)
-                    if not base.full:
-                        continue  # reported as a harness problem; scoring wrong answers here would mean nothing
-                    for wa in group:
-                        score = run_range(index[cell_id], tests_of[wa.id], wa.source)
-                        restored = run_range(index[cell_id], tests_of[wa.id], solution)
-                        report.outcomes.append(Outcome(wa, score, restored))
-        except DeadKernelError:
+            # The grader's own kernel and environment, unconfined: these are the instructor's answers.
+            kernel = Kernel(notebook, cwd, Limits(), HARNESS_MODE, os.getuid(), segkit_pythonpath(), None)
+            # The solution, once, top to bottom, up to the last test cell a wrong answer needs
+            # (what follows, e.g. a final training run, cannot change any wrong answer's score).
+            for i, cell in enumerate(source.cells[: last_needed + 1]):
+                if cell.cell_type != "code":
+                    continue
+                ran = execute(i)
+                if cells.is_test(ran) and not cells.is_stretch(ran):
+                    points, max_points, message = grade_cell(ran, partial=ends_with_expression(cell.source))
+                    if points < max_points:
+                        report.failure = (f"the solution notebook itself loses points in {ran.get('id')!r} "
+                                          f"({points:g} / {max_points:g}): {message}")
+                        return
+            for cell_id in dict.fromkeys(wa.cell for wa in answers):  # answer cells, in file order
+                group = [wa for wa in answers if wa.cell == cell_id]
+                solution = source.cells[index[cell_id]].source
+                all_tests = tuple(dict.fromkeys(t for wa in group for t in tests_of[wa.id]))
+                report.baselines[cell_id] = base = run_range(index[cell_id], all_tests)
+                if not base.full:
+                    continue  # reported as a harness problem; scoring wrong answers here would mean nothing
+                for wa in group:
+                    score = run_range(index[cell_id], tests_of[wa.id], wa.source)
+                    restored = run_range(index[cell_id], tests_of[wa.id], solution)
+                    report.outcomes.append(WrongAnswerOutcome(wa, score, restored))
+        except (CellTimeoutError, DeadKernelError) as err:
             done = report.outcomes[-1].wrong.id if report.outcomes else None
-            report.failure = ("the kernel died" + (f" after wrong answer {done!r}" if done else "")
-                              + " (os._exit, a crash or too much memory); the remaining wrong answers were not run")
+            what = "a cell timed out" if isinstance(err, CellTimeoutError) else "the kernel died (os._exit, a crash or too much memory)"
+            report.failure = what + (f" after wrong answer {done!r}" if done else "") + "; the remaining wrong answers were not run"
+        finally:
+            if kernel is not None:
+                kernel.close()
 
 
 def run_units(course: Course, units: list[str] | None = None) -> list[UnitReport]:

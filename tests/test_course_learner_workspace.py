@@ -1,4 +1,4 @@
-"""segkit.course.workspace: the learner's git-ignored working copy work/ and course updates.
+"""segkit.course.learner.workspace: the learner's git-ignored working copy work/ and course updates.
 
 The course here is a real git repository with the course's .gitignore, cloned as a learner
 would; a course update is a commit upstream and a `git pull` in the clone.
@@ -12,10 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from segkit.course import notebook as nb
+from segkit.course.authoring import notebook as nb
 from segkit.course.__main__ import main
 from segkit.course.config import Course
-from segkit.course.workspace import default_submission, reset, update, work_notebook
+from segkit.course.learner.workspace import default_submission, reset, update, work_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")

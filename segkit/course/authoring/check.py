@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 import nbformat
 
+from segkit.course import cells
 from segkit.course.config import (
     BADGE_CELL_ID,
     OBJECTIVES_HEADING,
@@ -14,8 +15,8 @@ from segkit.course.config import (
     Course,
     CourseError,
 )
-from segkit.course.release import stale_units
-from segkit.course.wrong_answers import (
+from segkit.course.authoring.release import stale_units
+from segkit.course.authoring.wrong_answers import (
     MIN_WRONG_ANSWERS,
     WRONG_ANSWERS_FILE,
     graded_exercises,
@@ -73,15 +74,15 @@ def check_unit(course: Course, unit: str) -> list[Problem]:
 
 def check_source(notebook: nbformat.NotebookNode, path: str, course: Course, unit: str) -> list[Problem]:
     problems = _check_outputs(notebook, path)
-    cells = {cell.get("id"): cell for cell in notebook.cells}
+    by_id = {cell.get("id"): cell for cell in notebook.cells}
 
-    badge = cells.get(BADGE_CELL_ID)
+    badge = by_id.get(BADGE_CELL_ID)
     if badge is None or badge.cell_type != "markdown":
         problems.append(Problem(path, f"no markdown cell with id '{BADGE_CELL_ID}' holding the Open in Colab badge"))
     elif badge.source.strip() != course.badge_markdown(unit):
         problems.append(Problem(path, f"Colab badge does not match the course setting; expected:\n  {course.badge_markdown(unit)}", BADGE_CELL_ID))
 
-    setup = cells.get(SETUP_CELL_ID)
+    setup = by_id.get(SETUP_CELL_ID)
     if setup is None or setup.cell_type != "code":
         problems.append(Problem(path, f"no code cell with id '{SETUP_CELL_ID}' (the course-wide setup cell)"))
     elif setup.source.strip() != course.setup_source().strip():
@@ -101,18 +102,18 @@ def check_source(notebook: nbformat.NotebookNode, path: str, course: Course, uni
         grade_id = meta.get("grade_id")
         if grade_id != cell.get("id"):
             problems.append(Problem(path, f"grade id {grade_id!r} must equal the cell id {cell.get('id')!r}", cell.get("id")))
-        if meta.get("grade"):
+        if cells.is_graded(cell):
             graded += 1
             if not isinstance(meta.get("points"), (int, float)) or meta["points"] <= 0:
                 problems.append(Problem(path, f"graded cell has no points (got {meta.get('points')!r})", grade_id))
             if not meta.get("locked") and not meta.get("solution"):
                 problems.append(Problem(path, "test cell must be read-only (locked)", grade_id))
-            if cell.cell_type == "code" and not meta.get("solution") and not _asserts(cell.source):
+            if cell.cell_type == "code" and cells.is_test(cell) and not _asserts(cell.source):
                 problems.append(Problem(path, "test cell checks nothing: it needs an assert (or a raise, or an assert_* call); "
                                               "a cell without one gives full marks to any answer", grade_id))
-        if meta.get("solution") and cell.cell_type == "code" and "### BEGIN SOLUTION" not in cell.source:
+        if cells.is_answer(cell) and cell.cell_type == "code" and "### BEGIN SOLUTION" not in cell.source:
             problems.append(Problem(path, "answer cell has no '### BEGIN SOLUTION' block", grade_id))
-    grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if c.metadata.get("nbgrader")]
+    grade_ids = [cells.grade_id(c) for c in notebook.cells if cells.is_nbgrader(c)]
     for dup in sorted({g for g in grade_ids if grade_ids.count(g) > 1}):
         problems.append(Problem(path, f"grade id {dup!r} is used by more than one cell"))
     for dup in sorted({i for i in ids if ids.count(i) > 1}, key=str):
@@ -125,18 +126,13 @@ def check_source(notebook: nbformat.NotebookNode, path: str, course: Course, uni
 
 def _check_grading_tags(notebook: nbformat.NotebookNode, path: str) -> list[Problem]:
     """``budget-NNN`` (a hand-in) and ``stretch`` only mean something on a test cell; one hand-in a unit."""
-    from segkit.course.notebook import STRETCH_TAG, budget_from_tags
-
     problems, hand_ins = [], []
     for cell in notebook.cells:
-        tags = cell.metadata.get("tags", [])
-        meta = cell.metadata.get("nbgrader", {})
-        is_test = bool(meta.get("grade")) and not meta.get("solution")
-        if budget_from_tags(tags) is not None:
+        if cells.budget(cell) is not None:
             hand_ins.append(cell.get("id"))
-            if not is_test:
+            if not cells.is_test(cell):
                 problems.append(Problem(path, "a budget-NNN tag belongs on a test cell (the hand-in)", cell.get("id")))
-        if STRETCH_TAG in tags and not is_test:
+        if cells.is_stretch(cell) and not cells.is_test(cell):
             problems.append(Problem(path, "the stretch tag belongs on a test cell", cell.get("id")))
     if len(hand_ins) > 1:
         problems.append(Problem(path, f"more than one hand-in (budget-NNN tag): {', '.join(map(str, hand_ins))}"))
@@ -193,8 +189,7 @@ def check_lesson(lesson: nbformat.NotebookNode, source: nbformat.NotebookNode, p
         for marker in LEAK_MARKERS:
             if marker in cell.source:
                 problems.append(Problem(path, f"leaks '{marker}' to learners", cell_id))
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
+        if cells.is_answer(cell) and cell.cell_type == "code":
             if "raise NotImplementedError()" not in cell.source:
                 problems.append(Problem(path, "answer cell stub must raise NotImplementedError()", cell_id))
             leaked = [line for line in cell.source.splitlines() if line.strip() in secret_lines]
