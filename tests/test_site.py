@@ -25,8 +25,8 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from segkit.course import notebook as nb
-from segkit.course import site
+from segkit.course import cells, site
+from segkit.course.authoring import notebook as nb
 from segkit.course.config import Course, CourseError
 from segkit.course.nbgrader_settings import HIDDEN_BLOCK, QUIET_KERNEL_ENV
 
@@ -69,7 +69,7 @@ def test_unit_page_shows_the_lesson_with_the_solution_outputs(unit):
         if _kind(source) == "answer":
             assert cell.outputs == [], f"{cell.id}: an answer cell's output comes from the solution"
             assert site.ANSWER_TAG in cell.metadata["tags"]
-        elif _kind(source) == "tests" and (hidden or nb.is_stretch(source)):
+        elif _kind(source) == "tests" and (hidden or cells.is_stretch(source)):
             assert cell.outputs == [], f"{cell.id}: a test cell with hidden tests may print what they found"
         else:
             assert cell.outputs == source.outputs, f"{cell.id}: the solution's output is shown"
@@ -143,13 +143,13 @@ def _tiny_course(root: Path, body: str, tags=()) -> Course:
 
 
 def test_execute_unit_runs_once_per_change(tmp_path):
-    env_names = sorted({*QUIET_KERNEL_ENV, "OMP_NUM_THREADS", "SEGKIT_THREADS"})
+    env_names = sorted({*QUIET_KERNEL_ENV, "OMP_NUM_THREADS"})
     body = f"import os, uuid\nprint(uuid.uuid4().hex, *[os.environ.get(k) for k in {env_names!r}])"
     course = _tiny_course(tmp_path / "course", body)
     cache = tmp_path / "cache"
     first = site.execute_unit(course, "00-demo", cache_dir=cache)
     words = first.cells[0].outputs[0].text.split()
-    assert dict(zip(env_names, words[1:])) == {**QUIET_KERNEL_ENV, "OMP_NUM_THREADS": "1", "SEGKIT_THREADS": "1"}, \
+    assert dict(zip(env_names, words[1:])) == {**QUIET_KERNEL_ENV, "OMP_NUM_THREADS": "1"}, \
         "the kernel runs with the grader's quiet environment and one thread"
     stretch = first.cells[3]
     assert stretch.outputs[0].output_type == "error" and "raises-exception" not in stretch.metadata.get("tags", [])

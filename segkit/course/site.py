@@ -44,9 +44,9 @@ from typing import Any, Callable, Iterable
 import nbformat
 from nbformat import NotebookNode
 
-from segkit.course.config import SOURCE_DIR, Course, CourseError
-from segkit.course.nbgrader_settings import DEFAULT_CELL_TIMEOUT, HIDDEN_BLOCK, QUIET_KERNEL_ENV, cell_timeout
-from segkit.course.notebook import is_stretch
+from segkit.course import cells
+from segkit.course.config import Course, CourseError
+from segkit.course.nbgrader_settings import HIDDEN_BLOCK
 
 SITE_DIR = "_site"
 EXECUTED_DIR = Path(".cache") / "executed"  # one executed solution notebook per unit
@@ -88,17 +88,17 @@ TEXT_SUFFIXES = {".html", ".txt", ".js", ".json", ".ipynb", ".svg", ".xml", ".cs
 # ---- execution ----------------------------------------------------------------------------------
 
 
-# What the solution kernels' environment sets on top of the caller's (part of the cache key).
-KERNEL_SETTINGS = {**QUIET_KERNEL_ENV, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "SEGKIT_THREADS": "1",
-                   "PYTHONHASHSEED": "0"}
+def kernel_env(home: str) -> dict[str, str]:
+    """The solution kernels' environment: the grader's own (``grading.environment.kernel_env``:
+    quiet, one thread, nothing inherited), with ``home`` as ``$HOME``."""
+    from segkit.course.grading.environment import kernel_env as grading_kernel_env
+
+    return grading_kernel_env(home=home)
 
 
-def kernel_env() -> dict[str, str]:
-    """The solution kernels' environment: the grader's quiet settings, one thread, inline figures."""
-    env = dict(os.environ)
-    env.update(KERNEL_SETTINGS)
-    env.pop("MPLBACKEND", None)  # a global Agg backend would leave every figure out
-    return env
+def _kernel_settings() -> list[tuple[str, str]]:
+    """The kernel environment's settings that are not paths (part of the cache key)."""
+    return sorted((k, v) for k, v in kernel_env("/home").items() if k != "PATH" and not v.startswith("/"))
 
 
 def _digest_tree(digest: Any, root: Path, skip: Callable[[Path], bool] = lambda rel: False) -> None:
@@ -115,7 +115,7 @@ def _shared_digest(root: Path) -> bytes:
     pages: the kernel settings stand for it), datasets/ (not its cache) and versions."""
     import segkit
 
-    digest = hashlib.sha256(repr(sorted(KERNEL_SETTINGS.items())).encode())
+    digest = hashlib.sha256(repr(_kernel_settings()).encode())
     versions = [f"python {platform.python_version()}"]
     for package in ("torch", "torchvision", "numpy", "matplotlib"):
         try:
@@ -144,19 +144,21 @@ def _run_solution(course: Course, unit: str, timeout_scale: float = 1.0) -> Note
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = nbformat.read(str(course.source_notebook(unit)), as_version=4)
-    stretch = [c for c in notebook.cells if c.cell_type == "code" and is_stretch(c)]
+    stretch = [c for c in notebook.cells if c.cell_type == "code" and cells.is_stretch(c)]
     for cell in stretch:  # beyond the reference solution: it may fail without failing the build
         cell.metadata["tags"] = [*cell.metadata.get("tags", []), "raises-exception"]
     with tempfile.TemporaryDirectory(prefix=f"segkit-site-{unit}-") as tmp:
         workdir = Path(tmp) / unit
         shutil.copytree(course.source_dir / unit, workdir,
                         ignore=shutil.ignore_patterns(WRONG_ANSWERS_FILE, ".ipynb_checkpoints", "__pycache__"))
-        client = NotebookClient(notebook, timeout=DEFAULT_CELL_TIMEOUT,
-                                timeout_func=lambda cell: cell_timeout(cell) * timeout_scale,
+        home = Path(tmp) / "home"
+        home.mkdir()
+        client = NotebookClient(notebook, timeout=cells.DEFAULT_CELL_TIMEOUT,
+                                timeout_func=lambda cell: cells.timeout(cell) * timeout_scale,
                                 resources={"metadata": {"path": str(workdir)}}, record_timing=False,
                                 startup_timeout=180, extra_arguments=["--IPKernelApp.log_level=ERROR"])
         try:
-            client.execute(env=kernel_env())
+            client.execute(env=kernel_env(str(home)))
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             raise CourseError(f"solutions/{unit}: the solution notebook failed, so its page cannot be built:\n{err}") from err
     for cell in stretch:
@@ -265,17 +267,13 @@ def execute_units(course: Course, units: Iterable[str], *, jobs: int = 1, refres
 # ---- what a unit page shows -----------------------------------------------------------------------
 
 
-def _nbgrader(cell: NotebookNode) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
 def shows_outputs(solution_cell: NotebookNode) -> bool:
     """Whether a page may show the outputs the solution's run gave this cell: not for an answer
     cell (the solution printed them), nor a test cell with hidden tests (they may have printed),
     nor a cell whose run failed (a traceback quotes code)."""
-    if _nbgrader(solution_cell).get("solution"):
+    if cells.is_answer(solution_cell):
         return False
-    if _nbgrader(solution_cell).get("grade") and (HIDDEN_BLOCK.search(solution_cell.source) or is_stretch(solution_cell)):
+    if cells.is_test(solution_cell) and (HIDDEN_BLOCK.search(solution_cell.source) or cells.is_stretch(solution_cell)):
         return False
     return not any(output.output_type == "error" for output in solution_cell.get("outputs", []))
 
@@ -303,9 +301,9 @@ def site_notebook(lesson: NotebookNode, executed: NotebookNode, *, unit: str = "
             raise CourseError(f"lessons/{unit}: cell {cell.get('id')!r} is not in the solution notebook: "
                               "release the unit (python -m segkit.course release)")
         tags = [t for t in cell.metadata.get("tags", []) if t not in ("raises-exception",)]
-        if _nbgrader(run).get("solution"):
+        if cells.is_answer(run):
             tags.append(ANSWER_TAG)
-        elif _nbgrader(run).get("grade"):
+        elif cells.is_test(run):
             tags.append(TESTS_TAG)
         cell.metadata = {"tags": tags} if tags else {}
         if shows_outputs(run):
@@ -531,7 +529,7 @@ def secret_lines(course: Course, unit: str, public: str | None = None) -> tuple[
             found[line] = Secret(unit, kind, line)
 
     for cell in source.cells:
-        if cell.cell_type == "markdown" and _nbgrader(cell).get("solution"):
+        if cell.cell_type == "markdown" and cells.is_answer(cell):
             for line in cell.source.splitlines():
                 add(line, "solution")
             continue
