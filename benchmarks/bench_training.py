@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from segkit.inference import ZOO_DIR
+from segkit.zoo import ZOO_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 

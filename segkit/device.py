@@ -1,13 +1,25 @@
-"""Device selection, CPU threads and seeding. Built in lessons/00-getting-started."""
+"""Device selection, CPU threads, seeding and timing. Built in lessons/00-getting-started.
+
+:func:`measure` times a call the way lessons/00-getting-started teaches it (warm up, wait for the
+GPU, repeat) on both clocks: wall-clock time (what the call took now, with whatever else runs) and
+CPU time of this process (what it costs; with one thread, the wall time of an idle core).
+"""
 from __future__ import annotations
 
 import os
 import random
 import sys
+import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
 
 import numpy as np
 import torch
+
+from segkit._checks import non_negative_int, positive_int
 
 COLAB_GPU_HINT = (
     "No GPU found. On Colab, turn one on with Runtime > Change runtime type > "
@@ -105,8 +117,7 @@ def set_cpu_threads(threads: int | None = None) -> int:
     """
     global _threads_chosen
     threads = choose_cpu_threads() if threads is None else threads
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    threads = positive_int(threads, "threads")
     torch.set_num_threads(threads)
     _threads_chosen = True
     return threads
@@ -144,11 +155,138 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
     Returns a ``torch.Generator`` seeded with ``seed``, handy for DataLoader shuffling.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = non_negative_int(seed, "seed")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
     return torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------- timing
+
+def synchronize(device: str | torch.device | None = None) -> None:
+    """Wait until ``device`` has finished its queued work (GPUs run asynchronously; the CPU does not).
+
+    ``None``: the current CUDA device if CUDA is in use in this process, else nothing.
+    """
+    kind = torch.device(device).type if device is not None else ("cuda" if torch.cuda.is_initialized() else "cpu")
+    if kind == "cuda":
+        torch.cuda.synchronize(device)
+    elif kind == "mps":
+        torch.mps.synchronize()
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The seconds of each timed call, on two clocks (see :func:`measure`).
+
+    Attributes:
+        wall: wall-clock seconds (``time.perf_counter``) of each call.
+        cpu: CPU seconds of this process, all threads (``time.process_time``), of each call.
+        peak_memory: bytes the calls needed at their peak above what was in use before, or
+            ``None``. CUDA: allocated tensors, exact. CPU: the process's resident memory (Linux
+            only), approximate: the allocator may hold on to freed blocks.
+    """
+
+    wall: tuple[float, ...]
+    cpu: tuple[float, ...]
+    peak_memory: int | None = None
+
+    @property
+    def wall_median(self) -> float:
+        return median(self.wall)
+
+    @property
+    def wall_mean(self) -> float:
+        return sum(self.wall) / len(self.wall)
+
+    @property
+    def wall_min(self) -> float:
+        return min(self.wall)
+
+    @property
+    def cpu_median(self) -> float:
+        return median(self.cpu)
+
+    @property
+    def cpu_mean(self) -> float:
+        """Mean CPU seconds: the CPU clock ticks in steps of a few ms, but the ticks of the calls
+        add up to the whole run's, so the mean of many short calls is still exact."""
+        return sum(self.cpu) / len(self.cpu)
+
+    @property
+    def cpu_min(self) -> float:
+        return min(self.cpu)
+
+
+def _resident_bytes(field: str) -> int | None:
+    """``VmRSS`` / ``VmHWM`` (resident now / its peak) of this process from ``/proc`` (Linux), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _reset_resident_peak() -> bool:
+    """Start ``VmHWM`` again from the current resident size (Linux >= 4.0); False where not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure(
+    fn: Callable[[], Any],
+    repeats: int = 5,
+    warmup: int = 1,
+    device: str | torch.device | None = None,
+    memory: bool = False,
+) -> Timing:
+    """Time ``fn()`` ``repeats`` times after ``warmup`` untimed calls, on the wall and the CPU clock.
+
+    Each timed call is wrapped in :func:`synchronize` of ``device``, so GPU work counts where it
+    runs. ``fn`` takes no argument (``measure(lambda: model(x))``); run it under
+    ``torch.no_grad()`` yourself when you time inference.
+
+    Args:
+        fn: the call to time.
+        repeats: timed calls, >= 1.
+        warmup: untimed calls first (one-off costs: memory, kernel selection, caches), >= 0.
+        device: the device ``fn`` runs on (default: CUDA if this process uses it).
+        memory: also record the peak memory of the timed calls (see :class:`Timing`).
+
+    Returns:
+        A :class:`Timing`: ``.wall_median``, ``.cpu_median``, ``.cpu_mean`` ... in seconds.
+    """
+    repeats = positive_int(repeats, "repeats")
+    warmup = non_negative_int(warmup, "warmup")
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    kind = torch.device(device).type if device is not None else ("cuda" if torch.cuda.is_initialized() else "cpu")
+    before = None
+    if memory and kind == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+    elif memory and _reset_resident_peak():
+        before = _resident_bytes("VmRSS")
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        synchronize(device)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    peak = None
+    if before is not None:
+        after = torch.cuda.max_memory_allocated(device) if kind == "cuda" else _resident_bytes("VmHWM")
+        peak = None if after is None else max(after - before, 0)
+    return Timing(tuple(walls), tuple(cpus), peak)

@@ -1,4 +1,5 @@
-"""From semantic masks to instances: components, boxes, matching, AP and panoptic quality.
+"""From semantic masks to instances: components, boxes, matching, AP and panoptic quality, and
+unit 08's two ways of splitting touching objects (a boundary class, distance transform + watershed).
 
 An *instance map* is an integer ``(H, W)`` tensor: 0 = no instance, ``k > 0`` = pixel of instance
 ``k``. Functions returning one value per instance list the instances in increasing id order.
@@ -12,6 +13,11 @@ Matching rule: a prediction and a target match when their IoU is *strictly* abov
 At thresholds >= 0.5 each instance can match at most one other (two disjoint masks cannot both
 overlap a third by more than half of their union), so the matching is unique; below 0.5 pairs
 are taken greedily by decreasing IoU.
+
+Interactive segmentation (a user clicks, a model answers with a mask) is measured by simulating
+the user: :func:`next_click` puts the next click where the current mask is most wrong, and
+:func:`noc` counts the clicks needed to reach an IoU (NoC@85, NoC@90), as in the RITM, SimpleClick
+and SAM evaluations.
 """
 from __future__ import annotations
 
@@ -20,9 +26,10 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from segkit.metrics import check_labels
+from segkit._checks import check_finite, check_label_tensor, check_labels, check_tensor
 
 __all__ = [
     "connected_components",
@@ -34,6 +41,12 @@ __all__ = [
     "match_instances",
     "instance_scores",
     "panoptic_quality",
+    "boundary_target",
+    "split_by_boundary_class",
+    "split_by_watershed",
+    "distance_to_boundary",
+    "next_click",
+    "noc",
 ]
 
 # Neighbour offsets (dy, dx) looking forward in raster order; the other half is symmetric.
@@ -44,16 +57,11 @@ def _check_map(x: Tensor | np.ndarray, name: str, dims: tuple[int, ...] = (2,)) 
     """An integer (or bool) tensor with ``x.dim()`` in ``dims``, non-empty, no negative value."""
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(x).__name__}")
-    if x.is_floating_point() or x.is_complex():
-        raise TypeError(f"{name} must be integer or bool, got dtype {x.dtype} "
-                        f"(threshold float masks first, e.g. mask > 0.5)")
+    shapes = " or ".join({2: "(H, W)", 3: "(N, H, W)"}.get(d, f"{d}-D") for d in dims)
+    check_tensor(x, name, f"{shapes} (or a numpy array)")
+    check_label_tensor(x, name, "integer or bool values", " (threshold float masks first, e.g. mask > 0.5)")
     if x.dim() not in dims:
-        shapes = " or ".join({2: "(H, W)", 3: "(N, H, W)"}.get(d, f"{d}-D") for d in dims)
         raise ValueError(f"{name} must be {shapes}, got shape {tuple(x.shape)}")
-    if x.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
     if x.dtype != torch.bool and int(x.min()) < 0:
         raise ValueError(f"{name} has negative values (min {int(x.min())})")
     return x.long()
@@ -204,12 +212,10 @@ def masks_to_boxes(instances: Tensor | np.ndarray) -> Tensor:
 
 
 def _check_boxes(boxes: Tensor, name: str) -> Tensor:
-    if not isinstance(boxes, Tensor) or boxes.dim() != 2 or boxes.shape[1] != 4:
-        shape = tuple(boxes.shape) if isinstance(boxes, Tensor) else type(boxes).__name__
-        raise ValueError(f"{name} must be a (K, 4) tensor of (x1, y1, x2, y2), got {shape}")
-    boxes = boxes.double()
-    if not bool(torch.isfinite(boxes).all()):
-        raise ValueError(f"{name} contain NaN or inf")
+    check_tensor(boxes, name, "(K, 4)")
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{name} must be a (K, 4) tensor of (x1, y1, x2, y2), got {tuple(boxes.shape)}")
+    boxes = check_finite(boxes.double(), name)
     if bool((boxes[:, 2] < boxes[:, 0]).any() | (boxes[:, 3] < boxes[:, 1]).any()):
         raise ValueError(f"{name} need x2 >= x1 and y2 >= y1")
     return boxes
@@ -355,11 +361,11 @@ def instance_scores(pred: Tensor | np.ndarray, target: Tensor | np.ndarray,
     num_pred, num_target = tp + fp, tp + fn
     if scores is None:
         scores = torch.ones(num_pred, dtype=torch.float64)
-    if not isinstance(scores, Tensor) or scores.shape != (num_pred,):
+    check_tensor(scores, "scores", f"({num_pred},)")
+    if scores.shape != (num_pred,):
         raise ValueError(f"scores must be a tensor of shape ({num_pred},), one per predicted "
-                         f"instance, got {tuple(scores.shape) if isinstance(scores, Tensor) else scores!r}")
-    if not bool(torch.isfinite(scores).all()):
-        raise ValueError("scores contain NaN or inf")
+                         f"instance, got {tuple(scores.shape)}")
+    check_finite(scores, "scores")
 
     nan = float("nan")
     pred_ids = torch.cat([matches.pred_ids, matches.unmatched_pred]).sort().values.cpu()
@@ -438,8 +444,7 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
     """
     pred_inst, gt_inst = _check_map(pred_inst, "pred_inst", (2, 3)), _check_map(gt_inst, "gt_inst", (2, 3))
     for name, sem in (("pred_sem", pred_sem), ("gt_sem", gt_sem)):
-        if not isinstance(sem, Tensor) or sem.is_floating_point() or sem.is_complex():
-            raise TypeError(f"{name} must be an integer tensor")
+        check_label_tensor(sem, name)
         check_labels(sem, num_classes, ignore_index, name=name)
     shapes = {"pred_sem": tuple(pred_sem.shape), "pred_inst": tuple(pred_inst.shape),
               "gt_sem": tuple(gt_sem.shape), "gt_inst": tuple(gt_inst.shape)}
@@ -477,3 +482,192 @@ def panoptic_quality(pred_sem: Tensor, pred_inst: Tensor, gt_sem: Tensor, gt_ins
         "pq_per_class": pq, "sq_per_class": sq, "rq_per_class": rq,
         "tp": tp, "fp": fp, "fn": fn,
     }
+
+
+# ---------------------------------------------------------------- splitting touching objects (lessons/08)
+
+
+def boundary_target(instances: Tensor | np.ndarray) -> Tensor:
+    """Three-class training target that separates touching instances: 0 background, 1 interior,
+    2 boundary (an instance pixel with a 4-neighbour of another value; outside the image does not count).
+
+    Args:
+        instances: instance map ``(H, W)``, 0 = none.
+
+    Returns:
+        int64 ``(H, W)`` in {0, 1, 2}.
+
+    Built in lessons/08-semantic-vs-instance.
+    """
+    ids = _check_map(instances, "instances")
+    differs = torch.zeros_like(ids, dtype=torch.bool)  # has a 4-neighbour with another value
+    vertical = ids[1:, :] != ids[:-1, :]  # (H-1, W)
+    horizontal = ids[:, 1:] != ids[:, :-1]  # (H, W-1)
+    differs[1:, :] |= vertical
+    differs[:-1, :] |= vertical
+    differs[:, 1:] |= horizontal
+    differs[:, :-1] |= horizontal
+    target = (ids > 0).long()
+    target[(ids > 0) & differs] = 2
+    return target
+
+
+def split_by_boundary_class(probs: Tensor, seed_threshold: float = 0.7, grow_steps: int = 3) -> Tensor:
+    """Instances from a background / interior / boundary prediction (:func:`boundary_target`'s classes).
+
+    Seeds are the 4-connected components of the pixels whose interior probability exceeds
+    ``seed_threshold``; each seed then grows ``grow_steps`` times by one pixel (3 x 3 max-pooling
+    of the ids) into the predicted foreground (argmax interior or boundary) that has no id yet.
+
+    Args:
+        probs: float ``(3, H, W)``, class probabilities (softmax of the logits).
+
+    Returns:
+        int64 instance map ``(H, W)``.
+
+    Built in lessons/08-semantic-vs-instance.
+    """
+    if not isinstance(probs, Tensor) or not probs.is_floating_point() or probs.dim() != 3 or probs.shape[0] != 3:
+        raise ValueError(f"probs must be a float (3, H, W) tensor, got "
+                         f"{tuple(probs.shape) if isinstance(probs, Tensor) else type(probs).__name__}")
+    if isinstance(grow_steps, bool) or not isinstance(grow_steps, int) or grow_steps < 0:
+        raise ValueError(f"grow_steps must be an int >= 0, got {grow_steps!r}")
+    ids, _ = connected_components(probs[1] > seed_threshold)  # sure interior only
+    foreground = probs.argmax(0) > 0
+    for _ in range(grow_steps):
+        neighbour = torch.nn.functional.max_pool2d(ids[None, None].float(), 3, stride=1, padding=1)[0, 0].long()
+        ids = torch.where((ids == 0) & foreground, neighbour, ids)
+    return ids
+
+
+def split_by_watershed(foreground: Tensor | np.ndarray, min_distance: int) -> Tensor:
+    """Split touching round objects by their shape: distance transform, one marker per local maximum
+    (at least ``min_distance`` pixels apart, per connected blob), watershed of the inverted distance.
+
+    Needs scipy and scikit-image (``pip install scipy scikit-image``).
+
+    Args:
+        foreground: ``(H, W)`` bool or 0/1.
+        min_distance: the smallest distance between two markers, about an object's radius.
+
+    Returns:
+        int64 instance map ``(H, W)`` (on the CPU).
+
+    Built in lessons/08-semantic-vs-instance.
+    """
+    try:
+        import scipy.ndimage as ndi
+        from skimage import feature, segmentation
+    except ImportError as error:
+        raise ImportError("split_by_watershed needs scipy and scikit-image: pip install scipy scikit-image") from error
+    mask = _check_map(foreground, "foreground").cpu().numpy() != 0
+    if isinstance(min_distance, bool) or not isinstance(min_distance, int) or min_distance < 1:
+        raise ValueError(f"min_distance must be a positive int, got {min_distance!r}")
+    distance = ndi.distance_transform_edt(mask)  # (H, W) float64
+    blobs = connected_components(torch.from_numpy(mask))[0].numpy()
+    peaks = feature.peak_local_max(distance, min_distance=min_distance, labels=blobs, exclude_border=False)
+    markers = np.zeros(mask.shape, dtype=np.int64)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)  # one marker per hill
+    return torch.from_numpy(segmentation.watershed(-distance, markers, mask=mask)).long()
+
+
+# ------------------------------------------------------------- interactive segmentation
+
+
+def _check_binary(x: Tensor | np.ndarray, name: str) -> Tensor:
+    """A bool (or integer, nonzero = True) ``(H, W)`` tensor."""
+    return _check_map(x, name) != 0
+
+
+def distance_to_boundary(mask: Tensor | np.ndarray) -> Tensor:
+    """Squared Euclidean distance of every True pixel to the nearest False pixel, the image border
+    counting as False (as if the mask were padded by one pixel of False); 0 on False pixels.
+
+    Exact, in two separable passes (distance along each column, then the lower envelope along each
+    row); the square root is ``scipy.ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]``.
+
+    Args:
+        mask: bool (or integer, nonzero = True) ``(H, W)``.
+
+    Returns:
+        int64 ``(H, W)``.
+    """
+    fg = F.pad(_check_binary(mask, "mask"), (1, 1, 1, 1), value=False)  # (H + 2, W + 2), False border
+    height, width = fg.shape
+    rows = torch.arange(height, device=fg.device)[:, None].expand(height, width)
+    # pass 1: distance to the nearest False pixel in the same column (one exists: the border)
+    above = torch.where(fg, 0, rows).cummax(0).values  # last False row at or above
+    below = torch.where(fg, height, rows).flip(0).cummin(0).values.flip(0)  # first False row at or below
+    column = torch.minimum(rows - above, below - rows).long()  # (H + 2, W + 2)
+    # pass 2: d2(y, x) = min over x' of (x - x')^2 + column(y, x')^2, a few rows at a time
+    offsets = (torch.arange(width, device=fg.device)[:, None] - torch.arange(width, device=fg.device)[None, :]) ** 2
+    chunk = max(1, 2**22 // (width * width))
+    squared = torch.cat([(column[i : i + chunk, None, :] ** 2 + offsets).amin(-1)  # (chunk, W + 2)
+                         for i in range(0, height, chunk)])
+    return squared[1:-1, 1:-1]
+
+
+def next_click(pred: Tensor | np.ndarray, target: Tensor | np.ndarray) -> tuple[int, int, bool] | None:
+    """The simulated user's next click: at the pixel deepest inside the largest error.
+
+    The false negatives (``target & ~pred``) and false positives (``pred & ~target``) each get a
+    Euclidean distance transform, the image border counting as boundary. The click is positive at
+    the farthest false-negative pixel when that distance is strictly larger than the farthest
+    false-positive one, otherwise negative at the farthest false-positive pixel. Ties of the
+    farthest pixel go to the first in row-major order. An empty prediction thus gets its first
+    click at the object pixel farthest from the object's boundary.
+
+    Args:
+        pred, target: bool (or integer, nonzero = True) ``(H, W)`` masks of the same shape.
+
+    Returns:
+        ``(y, x, positive)`` (row, column, whether the click is on the object), or None when
+        ``pred`` equals ``target``.
+
+    Raises:
+        TypeError / ValueError: not integer or bool, not 2-D, empty, or shapes differ.
+
+    Built in lessons/15-promptable-segmentation.
+    """
+    pred, target = _check_binary(pred, "pred"), _check_binary(target, "target")
+    if pred.shape != target.shape:
+        raise ValueError(f"pred of shape {tuple(pred.shape)} does not match target of shape {tuple(target.shape)}")
+    errors = pred ^ target
+    if not errors.any():
+        return None
+    ys, xs = errors.nonzero(as_tuple=True)  # only the errors' bounding box matters: outside it
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1  # there is no error
+    fn = (target & ~pred)[y0:y1, x0:x1]
+    fp = (pred & ~target)[y0:y1, x0:x1]
+    d_fn, d_fp = distance_to_boundary(fn), distance_to_boundary(fp)
+    positive = bool(d_fn.max() > d_fp.max())
+    index = int((d_fn if positive else d_fp).flatten().argmax())  # the first maximum in row-major order
+    width = x1 - x0
+    return y0 + index // width, x0 + index % width, positive
+
+
+def noc(ious: Sequence[float] | Tensor | np.ndarray, threshold: float, max_clicks: int = 20) -> int:
+    """Number of clicks: the 1-based index of the first IoU >= ``threshold`` among the first
+    ``max_clicks`` (``ious[k]`` is the IoU after click ``k + 1``), or ``max_clicks`` when never
+    reached. NoC@85 / NoC@90 over a set of instances is the mean of ``noc(..., 0.85 / 0.90)``.
+
+    Raises:
+        ValueError: ``threshold`` outside ``(0, 1]`` (write 0.85, not 85), ``max_clicks`` not a
+            positive int, ``ious`` not 1-D or holding NaN.
+
+    Built in lessons/15-promptable-segmentation.
+    """
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1] (e.g. 0.85 for NoC@85), got {threshold!r}")
+    if not isinstance(max_clicks, int) or isinstance(max_clicks, bool) or max_clicks < 1:
+        raise ValueError(f"max_clicks must be a positive int, got {max_clicks!r}")
+    values = ious if isinstance(ious, Tensor) else torch.as_tensor(np.asarray(ious, dtype=np.float64))
+    if not values.is_floating_point():
+        values = values.double()
+    if values.dim() != 1:
+        raise ValueError(f"ious must be 1-D (one IoU per click), got shape {tuple(values.shape)}")
+    values = values[:max_clicks]
+    if values.isnan().any():
+        raise ValueError(f"ious holds NaN at clicks {(values.isnan().nonzero().flatten() + 1).tolist()}")
+    reached = (values >= threshold).nonzero()
+    return int(reached[0]) + 1 if len(reached) else max_clicks

@@ -22,6 +22,15 @@ from typing import Union
 import torch
 from torch import Tensor
 
+from segkit._checks import (
+    check_finite,
+    check_ignore_index,
+    check_label_tensor,
+    check_labels,
+    check_num_classes,
+    positive_int,
+)
+
 __all__ = [
     "check_labels",
     "confusion_matrix",
@@ -43,53 +52,6 @@ _CHUNK = 1 << 20
 Number = Union[int, float]
 
 
-def _check_num_classes(num_classes: int) -> None:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-
-
-def _check_ignore_index(ignore_index: int | None) -> None:
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
-
-
-def _check_integer_tensor(x: object, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.is_floating_point() or x.is_complex():
-        raise TypeError(f"{name} must hold integer class labels, got dtype {x.dtype}")
-    if x.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
-    return x
-
-
-def check_labels(labels: Tensor, num_classes: int, ignore_index: int | None = None,
-                 name: str = "target") -> None:
-    """Raise ``ValueError`` unless every label is in ``[0, num_classes)`` or equals ``ignore_index``.
-
-    Args:
-        labels: integer tensor of any shape.
-        num_classes: the number of classes ``C``.
-        ignore_index: one extra allowed value (e.g. 255 for "void"), or ``None``.
-        name: how the error message names the tensor.
-    """
-    lo, hi = torch.aminmax(labels)
-    lo, hi = int(lo), int(hi)
-    if lo >= 0 and hi < num_classes:
-        return
-    bad = (labels < 0) | (labels >= num_classes)
-    if ignore_index is not None:
-        bad &= labels != ignore_index
-    if bool(bad.any()):
-        values = torch.unique(labels[bad])[:5].tolist()
-        raise ValueError(
-            f"{name} has labels {values} outside [0, {num_classes})"
-            + (f" that are not ignore_index={ignore_index}" if ignore_index is not None else "")
-        )
-
-
 def _labels_from_pred(pred: Tensor, target: Tensor, num_classes: int) -> Tensor:
     """Check ``pred`` against ``target`` and return integer labels of ``target``'s shape."""
     if not isinstance(pred, Tensor):
@@ -102,7 +64,7 @@ def _labels_from_pred(pred: Tensor, target: Tensor, num_classes: int) -> Tensor:
                 f"pred labels of shape {tuple(pred.shape)} do not match target of shape "
                 f"{tuple(target.shape)}"
             )
-        _check_integer_tensor(pred, "pred")
+        check_label_tensor(pred, "pred")
         lo, hi = torch.aminmax(pred)
         if int(lo) < 0 or int(hi) >= num_classes:
             bad = int(lo) if int(lo) < 0 else int(hi)
@@ -116,8 +78,7 @@ def _labels_from_pred(pred: Tensor, target: Tensor, num_classes: int) -> Tensor:
             f"pred logits of shape {tuple(pred.shape)} do not match target of shape "
             f"{tuple(target.shape)}: expected {expected} for num_classes={num_classes}"
         )
-    if not bool(torch.isfinite(pred).all()):
-        raise ValueError("pred logits contain NaN or inf")
+    check_finite(pred, "pred logits")
     return pred.argmax(dim=class_dim)  # (N, H, W) or (H, W)
 
 
@@ -146,9 +107,9 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int,
 
     Built in lessons/03-measuring-quality.
     """
-    _check_num_classes(num_classes)
-    _check_ignore_index(ignore_index)
-    target = _check_integer_tensor(target, "target")
+    num_classes = check_num_classes(num_classes)
+    ignore_index = check_ignore_index(ignore_index)
+    target = check_label_tensor(target, "target")
     if target.dim() not in (2, 3):
         raise ValueError(f"target must be (N, H, W) or (H, W), got shape {tuple(target.shape)}")
     pred = _labels_from_pred(pred, target, num_classes)
@@ -283,11 +244,10 @@ def boundary_band(masks: Tensor, width: int) -> Tensor:
     Returns:
         bool tensor of the shape of ``masks``. Built in lessons/04-fcn (section 7), used in lessons/06-deeplab.
     """
-    _check_integer_tensor(masks, "masks")
+    check_label_tensor(masks, "masks")
     if masks.dim() not in (2, 3):
         raise ValueError(f"masks must have shape (H, W) or (N, H, W), got {tuple(masks.shape)}")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be an int >= 1, got {width!r}")
+    width = positive_int(width, "width")
     m = (masks if masks.dim() == 3 else masks[None])[:, None].double()  # (N, 1, H, W), exact labels
     k = 2 * width + 1
 
@@ -319,10 +279,8 @@ class SegmentationMetrics:
     """
 
     def __init__(self, num_classes: int, ignore_index: int | None = None) -> None:
-        _check_num_classes(num_classes)
-        _check_ignore_index(ignore_index)
-        self.num_classes = num_classes
-        self.ignore_index = ignore_index
+        self.num_classes = check_num_classes(num_classes)
+        self.ignore_index = check_ignore_index(ignore_index)
         self.confusion: Tensor | None = None
 
     def update(self, pred: Tensor, target: Tensor) -> None:

@@ -4,8 +4,8 @@
                        run with ai-edge-litert (the TensorFlow Lite runtime on PyPI); classes
                        background / person.
 
-The ``.tflite`` file comes from the ``mediapipe==0.10.21`` wheel via
-``python -m segkit.data.samples fetch``; the runtime is ``pip install ai-edge-litert`` (in the
+The ``.tflite`` file comes from the ``mediapipe==0.10.21`` wheel, fetched by :mod:`segkit.assets`
+(``python -m segkit.data.samples fetch``); the runtime is ``pip install ai-edge-litert`` (in the
 course's requirements.txt, and ``segkit[real]``). Card: datasets/mediapipe_selfie.md.
 Used in lessons/11-pretrained-and-deployment.
 """
@@ -22,8 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segkit.inference import PRETRAINED, to_batch
+from segkit.assets import require
+from segkit.inference import to_batch
 
+PRETRAINED = ("mediapipe-selfie",)  # the names segkit.load_model hands to load_pretrained
 PERSON_CLASSES = ("background", "person")
 PERSON_PALETTE = np.array([[0, 0, 0], [255, 105, 180]], dtype=np.uint8)
 
@@ -53,7 +55,7 @@ def _quiet_runtime_info() -> Iterator[None]:
 
 
 class SelfieSegmenter:
-    """MediaPipe's selfie (person) segmentation network.
+    """MediaPipe's selfie (person) segmentation network; a :class:`segkit.inference.Predictor`.
 
     The network takes a 1x256x256x3 float RGB image in [0, 1] and returns a 1x256x256x1 person
     probability. Any image is stretched to 256x256 (bilinear, aspect ratio not kept, like
@@ -76,8 +78,6 @@ class SelfieSegmenter:
                 "(it is in the course's requirements.txt; `pip install segkit[real]` elsewhere)"
             ) from err
         if model_path is None:
-            from segkit.data.samples import require
-
             model_path = require("mediapipe_selfie")["selfie_segmentation.tflite"]
         self.name = "mediapipe-selfie"
         self.classes = PERSON_CLASSES

@@ -19,6 +19,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from segkit._checks import check_ignore_index, check_label_tensor
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 AUGMENTATIONS = ("none", "flip", "crop-flip", "standard")
@@ -40,8 +42,7 @@ def _as_tensors(image: torch.Tensor | np.ndarray, mask: torch.Tensor | np.ndarra
         raise ValueError(f"image must have shape (3, H, W), got {tuple(image.shape)}")
     if mask.ndim != 2 or mask.shape != image.shape[1:]:
         raise ValueError(f"mask must have shape (H, W) = {tuple(image.shape[1:])}, got {tuple(mask.shape)}")
-    if mask.is_floating_point():
-        raise TypeError(f"mask must hold integer labels, got dtype {mask.dtype}")
+    check_label_tensor(mask, "mask", "integer labels")
     if image.dtype == torch.uint8:
         image = image.float() / 255.0
     return image.float(), mask.long()
@@ -79,8 +80,7 @@ def compose(*transforms: JointTransform | v2.Transform) -> JointTransform:
 
 
 def _fill(ignore_index: int) -> dict[type, float | int]:
-    if not isinstance(ignore_index, int) or ignore_index < 0:
-        raise ValueError(f"ignore_index must be a non-negative int, got {ignore_index!r}")
+    ignore_index = check_ignore_index(ignore_index, optional=False, non_negative=True)
     return {tv_tensors.Image: 0.0, tv_tensors.Mask: ignore_index}
 
 

@@ -1,4 +1,4 @@
-"""Pictures of segmentation data: colourised masks, overlays, sample grids, confusion matrices, curves.
+"""Pictures of segmentation data: colourised masks, overlays, sample grids, panels, confusion matrices, curves.
 
 Every plotting function returns a ``matplotlib.figure.Figure`` that is already closed in pyplot:
 a notebook shows it once when it is the cell's last value, and loops that make many figures do
@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+
+from segkit._checks import check_number, positive_int
 
 IGNORE_COLOUR = np.array([128, 128, 128], dtype=np.uint8)  # grey for ignore_index pixels
 
@@ -107,8 +109,7 @@ def overlay(image: Any, mask: Any, palette: Any, alpha: float = 0.5, ignore_inde
     Returns:
         float64 ``(H, W, 3)`` in [0, 1].
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    alpha = check_number(alpha, "alpha", minimum=0, maximum=1)
     img = _image_hwc(image)
     colours = colorize(mask, palette, ignore_index).astype(np.float64) / 255.0
     if img.shape[:2] != colours.shape[:2]:
@@ -185,9 +186,7 @@ def show_samples(
     pal = _palette(palette)
     classes = list(classes) if classes is not None else [str(i) for i in range(len(pal))]
     n = len(imgs)
-    ncols = min(n, 8) if ncols is None else ncols
-    if ncols < 1:
-        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    ncols = min(n, 8) if ncols is None else positive_int(ncols, "ncols")
     rows_per = 2 if prs is None else 3
     blocks = math.ceil(n / ncols)
     legend_in = 0.25 * math.ceil(len(classes) / 6) + 0.15  # inches kept free for the legend
@@ -219,6 +218,38 @@ def show_samples(
     handles = legend_patches(classes, pal)
     fig.legend(handles=handles, loc="lower center", ncol=min(len(classes), 6), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
+    return fig
+
+
+def show_panels(panels: Sequence[Any], titles: Sequence[str] | None = None, size: float = 2.6) -> Figure:
+    """One row of pictures with titles: images, colourised masks, instance maps, probability maps.
+
+    Args:
+        panels: each a tensor ``(3, H, W)`` (an image, channels first), an array ``(H, W, 3)``
+            (e.g. from :func:`colorize`) or a map ``(H, W)`` (drawn with matplotlib's default
+            colour map), tensor or array; they may differ in size.
+        titles: one per panel (default: none).
+        size: inches per panel.
+
+    Returns:
+        A closed ``Figure``: the cell's last value shows it (``display(fig)`` elsewhere).
+        Built in lessons/08-semantic-vs-instance, used again in lessons/11-pretrained-and-deployment.
+    """
+    if not len(panels):
+        raise ValueError("show_panels needs at least one panel")
+    if titles is not None and len(titles) != len(panels):
+        raise ValueError(f"got {len(panels)} panels but {len(titles)} titles")
+    fig = new_figure((size * len(panels), size))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for k, (ax, panel) in enumerate(zip(axes, panels)):
+        if isinstance(panel, torch.Tensor):
+            panel = panel.detach().cpu()
+            panel = panel.permute(1, 2, 0) if panel.dim() == 3 else panel  # (H, W, 3)
+        ax.imshow(np.asarray(panel), interpolation="nearest")
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=9)
+        ax.set_axis_off()
+    fig.tight_layout()
     return fig
 
 

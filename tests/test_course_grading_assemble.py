@@ -24,7 +24,7 @@ def test_assemble_restores_tests_and_ignores_claimed_points(ref):
     test.source, test.metadata["nbgrader"]["points"] = "pass", 100
     sub.cells.append(nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {"grade": True, "points": 9, "grade_id": "bonus"}}))
     sub.cells.remove(next(c for c in sub.cells if c.get("id") == "test_mean_iou"))
-    notebook, notes = grading.assemble(sub, ref)
+    notebook, notes = grading.assemble_notebook(sub, ref)
     assert _graded(notebook) == _graded(ref.release)
     cells = {c.id: c for c in notebook.cells}
     assert "### BEGIN HIDDEN TESTS" in cells["test_iou_per_class"].source
@@ -41,7 +41,7 @@ def test_assemble_handles_colab_copies_and_pasted_cells(ref):
     twin = copy.deepcopy(sub.cells[[i for i, c in enumerate(ref.release.cells) if c.get("id") == "test_mean_iou"][0]])
     twin.metadata = copy.deepcopy(next(c for c in ref.release.cells if c.get("id") == "test_mean_iou").metadata)
     sub.cells.append(twin)
-    notebook, notes = grading.assemble(sub, ref)
+    notebook, notes = grading.assemble_notebook(sub, ref)
     assert _graded(notebook) == _graded(ref.release)
     assert len({c.id for c in notebook.cells}) == len(notebook.cells)
     assert any("re-attached" in n for n in notes) and any("second copy" in n for n in notes)

@@ -64,10 +64,10 @@ def _grade(course: Course, unit: str, cells_before_handin: list[str], tmp_path: 
         handin = next(i for i, c in enumerate(cells) if c.get("id") == "test_handin")
         cells.insert(handin + 1, nbformat.v4.new_code_cell(extra_after_handin))
     submission.cells = cells
-    notebook, _ = grading.assemble(submission, ref)
+    notebook, _ = grading.assemble_notebook(submission, ref)
     pythonpath = str(Path(segkit.__file__).resolve().parent.parent)
-    executed, nonces, events = grading.execute(notebook, ref, course.release_dir / unit, Limits(), grading.detect(), pythonpath)
-    scores, _ = grading.score(executed, ref, nonces)
+    executed, nonces, events = grading.execute_notebook(notebook, ref, course.release_dir / unit, Limits(), grading.detect(), pythonpath)
+    scores, _ = grading.score_notebook(executed, ref, nonces)
     return {s.grade_id: (s.points, s.message) for s in scores}, events, executed
 
 
@@ -118,7 +118,7 @@ def test_the_block_keeps_the_release_order_whatever_the_submission_does(budget_c
     order = [c for c in submission.cells if c.get("id") not in ("report", "test_tier")]
     at = next(k for k, c in enumerate(order) if c.get("id") == "test_handin")
     submission.cells = order[:at] + [tier] + order[at:at + 1] + [report] + order[at + 1:]
-    notebook, _ = grading.assemble(submission, ref)
+    notebook, _ = grading.assemble_notebook(submission, ref)
     ids = [c.get("id") for c in notebook.cells]
     assert ids.index("test_handin") + 1 == ids.index("test_tier") < ids.index("report"), ids
 

@@ -63,7 +63,9 @@ def test_timeouts_come_from_the_released_cell_capped_by_the_instructor(released)
     learner = copy.deepcopy(tagged)
     learner.metadata["tags"] = ["timeout-100000"]  # the learner's own tag is never honoured
     assert cell_timeout(learner, ref, Limits(cell_timeout=10**6)) == 300
-    learner.source += "\n# changed"  # no longer the released cell: the default
+    learner.source += "\n# changed"  # an honest edit of a training cell keeps the released timeout (by cell id)
+    assert cell_timeout(learner, ref, Limits()) == 300
+    learner["id"] = "learners-own-cell"  # a cell of the learner's own: the default
     assert cell_timeout(learner, ref, Limits()) == cells.DEFAULT_CELL_TIMEOUT
     test = next(c for c in ref.release.cells if cells.is_test(c))
     assert cell_timeout(nbformat.v4.new_code_cell("pass", metadata=copy.deepcopy(test.metadata)), ref, Limits()) == cells.timeout(test)

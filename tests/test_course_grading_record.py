@@ -21,13 +21,13 @@ def _auto_scores(course, student: str) -> dict[str, tuple[float, bool]]:
 
 def test_scores_reach_the_gradebook_and_a_withheld_score_is_zero_for_review(course):
     scores = [grading.CellScore("test_count_pixels", 1.0, 1.0), grading.CellScore("test_double", 1.5, 2.0)]
-    assert grading.record(course, UNIT, grading.Outcome("ada", scores=scores), feedback=False) is None
+    assert grading.record_outcome(course, UNIT, grading.Outcome("ada", scores=scores), feedback=False) is None
     assert _auto_scores(course, "ada") == {"test_count_pixels": (1.0, False), "test_double": (1.5, False)}
     report = json.loads((course.root / "autograded" / "ada" / f"{UNIT}.grading.json").read_text())
     assert report["points"] == report["recorded"] == 2.5 and report["max_points"] == 3
     assert (course.root / "autograded" / "ada" / UNIT / "timestamp.txt").is_file()
 
-    grading.record(course, UNIT, grading.Outcome("ada", scores=scores, review=["cell x: uses exec"]), feedback=False)
+    grading.record_outcome(course, UNIT, grading.Outcome("ada", scores=scores, review=["cell x: uses exec"]), feedback=False)
     assert _auto_scores(course, "ada") == {"test_count_pixels": (0.0, True), "test_double": (0.0, True)}, "recorded again, replacing"
     report = json.loads((course.root / "autograded" / "ada" / f"{UNIT}.grading.json").read_text())
     assert report["points"] == 2.5 and report["recorded"] == 0 and report["review"] == ["cell x: uses exec"]
@@ -35,11 +35,11 @@ def test_scores_reach_the_gradebook_and_a_withheld_score_is_zero_for_review(cour
 
 def test_feedback_redacts_the_hidden_tests(course):
     ref = grading.Reference.load(course, UNIT)
-    notebook, _ = grading.assemble(nbformat.read(str(course.release_notebook(UNIT)), as_version=4), ref)
+    notebook, _ = grading.assemble_notebook(nbformat.read(str(course.release_notebook(UNIT)), as_version=4), ref)
     assert "count_pixels(mask, 7)" in nbformat.writes(notebook), "the gradebook's tests, hidden ones included"
     outcome = grading.Outcome("bob", scores=[grading.CellScore(g, 0.0, ref.points[g]) for g in ref.grade_ids()],
                               executed=json.loads(nbformat.writes(notebook)))
-    html = grading.record(course, UNIT, outcome)
+    html = grading.record_outcome(course, UNIT, outcome)
     assert html == course.root / "feedback" / "bob" / UNIT / f"{UNIT}.html"
     text = html.read_text()
     assert "count_pixels(mask, 7)" not in text and "double(-3)" not in text

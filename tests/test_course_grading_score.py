@@ -19,7 +19,7 @@ def test_score_follows_nbgrader_rules_and_the_tripwire(ref):
     cells["test_iou_per_class"].outputs = [nbformat.v4.new_output("stream", name="stderr", text="warn"), err("n2")]
     cells["test_mean_iou"].outputs = [err("wrong answer")]
     cells["test_dice_per_class"].outputs = []  # the tripwire never fired
-    scores, review = grading.score(executed, ref, nonces)
+    scores, review = grading.score_notebook(executed, ref, nonces)
     assert [s.points for s in scores] == [2, 0, 0, 2]
     assert review == ["test_dice_per_class: the test cell did not run as released (its tripwire never fired)"]
     assert cells["test_confusion_matrix"].outputs == []
@@ -75,7 +75,7 @@ def test_cell_errors_names_each_cell_that_raised_by_its_first_error():
     assert cell_errors(notebook) == {"raised": "ValueError: first", "stub": "NotImplementedError: not done yet"}
 
 
-# ---- points by nbgrader's rules ----------------------------------------------------------------------
+# ---- points by the trusted rules (grading.score's docstring) -----------------------------------------
 
 
 def _result(text):
@@ -107,22 +107,63 @@ CRAFTED = {
 }
 
 
+# name -> (partial: the released cell ends with an expression, expected points, expected message)
+EXPECTED = {
+    "passes silently": (False, 2.0, ""),
+    "prints to stdout": (False, 2.0, ""),
+    "raises": (False, 0.0, "AssertionError: x should be 1"),
+    "warns on stderr then passes": (False, 0.0, "stderr: UserWarning: careful"),
+    "partial credit": (True, 0.5, "partial credit: 0.5 of 2"),
+    "partial credit as a list": (True, 1.5, "partial credit: 1.5 of 2"),
+    "a non-numeric last expression": (True, 2.0, ""),
+    "a negative last expression": (True, 0.0, "partial credit: 0 of 2"),
+    "output then error": (False, 0.0, "ValueError: no"),
+    "result then error": (True, 0.0, "ValueError: after"),
+    "zero points": (False, 0.0, ""),
+    "fractional points": (True, 0.25, "partial credit: 0.25 of 0.5"),
+    "manually graded answer": (False, 0.0, "graded by hand"),
+    "markdown task": (False, 0.0, "graded by hand"),
+}
+
+
 @pytest.mark.parametrize("name", CRAFTED)
-def test_grade_cell_equals_nbgrader_determine_grade(name):
+def test_grade_cell_by_the_trusted_rules(name):
+    partial, expected_points, expected_message = EXPECTED[name]
+    points, max_points, message = grade_cell(copy.deepcopy(CRAFTED[name]), partial=partial)
+    assert (points, message) == (expected_points, expected_message)
+    assert isinstance(points, float) and isinstance(max_points, float)
+
+
+@pytest.mark.parametrize("name", ["partial credit", "a negative last expression", "fractional points"])
+def test_a_result_is_no_partial_score_unless_the_released_cell_ends_with_an_expression(name):
+    """A learner's code can make a test cell output a result: only the release decides it counts."""
+    cell = CRAFTED[name]
+    assert grade_cell(copy.deepcopy(cell), partial=False) == (cells_points(cell), cells_points(cell), "")
+
+
+def cells_points(cell):
+    return float(cell.metadata["nbgrader"]["points"])
+
+
+@pytest.mark.parametrize("outputs", [
+    [_result("2"), _error("AssertionError", "x")],
+    [_result("2"), _stream("boom\n")],
+    [_stream("ok\n", "stdout"), _result("2"), _error("NotImplementedError")],
+    [_error("AssertionError", "x"), _result("2")],
+])
+def test_an_error_or_stderr_anywhere_scores_zero_whatever_came_first(outputs):
+    assert grade_cell(_graded(outputs), partial=True)[0] == 0.0
+    assert grade_cell(_graded(outputs), partial=False)[0] == 0.0
+
+
+def test_a_nan_partial_score_is_zero():
+    assert grade_cell(_graded([_result("nan")]), partial=True)[:2] == (0.0, 2.0)
+
+
+@pytest.mark.parametrize("name", ["passes silently", "prints to stdout", "raises", "output then error"])
+def test_agrees_with_nbgrader_where_no_result_is_output(name):
+    """Without results nbgrader's determine_grade and the trusted rules agree."""
     from nbgrader.utils import determine_grade
 
-    cell = CRAFTED[name]
-    expected_points, expected_max = determine_grade(copy.deepcopy(cell))
-    points, max_points, message = grade_cell(copy.deepcopy(cell))
-    assert (points, max_points) == (float(expected_points or 0.0), float(expected_max))
-    assert isinstance(points, float) and isinstance(max_points, float)
-    assert (message == "") == (points >= max_points), message
-    if points < max_points and first_failure(cell):
-        assert message == first_failure(cell)
-
-
-def test_grade_cell_says_why_points_were_lost():
-    assert grade_cell(CRAFTED["raises"]) == (0.0, 2.0, "AssertionError: x should be 1")
-    assert grade_cell(CRAFTED["warns on stderr then passes"]) == (0.0, 2.0, "stderr: UserWarning: careful")
-    assert grade_cell(CRAFTED["passes silently"]) == (2.0, 2.0, "")
-    assert grade_cell(CRAFTED["partial credit"])[:2] == (0.5, 2.0)
+    expected_points, expected_max = determine_grade(copy.deepcopy(CRAFTED[name]))
+    assert grade_cell(copy.deepcopy(CRAFTED[name]))[:2] == (float(expected_points or 0.0), float(expected_max))

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 import segkit.data as data
 from segkit.data import DATASETS, FROZEN, load_dataset, load_frozen_split
-from segkit.data.frozen import FROZEN_RECIPES, build_frozen_arrays, datasets_root
+from segkit.data.frozen import FROZEN_DIR, FROZEN_RECIPES, build_frozen_arrays
 
 # Classes whose pixels are instances ("things"); every other class is "stuff" with instance id 0.
 THINGS = {"shapes": {1, 2, 3}, "street": {6, 7}, "cells": {1}, "aerial": {4}, "indoor": {2}}
@@ -203,13 +203,33 @@ def test_frozen_split_is_reproduced_by_the_generator(name):
 
 
 def test_frozen_files_are_small_and_checked(tmp_path, monkeypatch):
-    total = sum(p.stat().st_size for p in (datasets_root() / "frozen").iterdir())
+    total = sum(p.stat().st_size for p in FROZEN_DIR.iterdir())
     assert total < 10.5e6
     with pytest.raises(ValueError, match="cells_lesion"):
         load_frozen_split("mnist")
-    monkeypatch.setenv("SEGKIT_DATASETS", str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match="SEGKIT_DATASETS"):
+    import segkit.data.frozen as frozen
+
+    monkeypatch.setattr(frozen, "FROZEN_DIR", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="reinstall segkit"):
         load_frozen_split("shapes")
+
+
+def test_frozen_splits_are_package_data_not_files_of_the_clone(tmp_path, monkeypatch):
+    # a `pip install git+...` (Colab's setup cell) has no datasets/ folder: the splits ship inside segkit
+    import fnmatch
+    import re
+    from pathlib import Path
+
+    import segkit
+
+    package = Path(segkit.__file__).parent
+    declared = re.search(r"^segkit = \[(.*)\]$", (package.parent / "pyproject.toml").read_text(), re.M).group(1)
+    globs = re.findall(r'"([^"]+)"', declared)
+    for path in FROZEN_DIR.iterdir():
+        relative = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(relative, g) for g in globs), f"{relative} is not declared as package data"
+    monkeypatch.setenv("SEGKIT_DATASETS", str(tmp_path / "nowhere"))  # no datasets/ folder at all
+    assert len(load_frozen_split("aerial")) == FROZEN_RECIPES["aerial"]["count"]
 
 
 def test_card_figure_is_a_sample_grid():
@@ -221,3 +241,23 @@ def test_card_figure_is_a_sample_grid():
     fig = card_figure("shapes", count=3)
     assert len([ax for ax in fig.axes if ax.images]) == 6
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(data.ShapesDataset.classes)
+
+
+def test_as_tensors_stacks_the_items_of_any_dataset():
+    from torch.utils.data import TensorDataset
+
+    from segkit.data import as_tensors
+
+    ds = load_dataset("street", split="val", num_samples=5, image_size=(32, 48), seed=1)
+    images, masks = as_tensors(ds)
+    assert images.shape == (5, 3, 32, 48) and images.dtype == torch.float32
+    assert masks.shape == (5, 32, 48) and masks.dtype == torch.int64
+    assert torch.equal(images[3], ds[3][0]) and torch.equal(masks[3], ds[3][1])
+    first_two = as_tensors(ds, 2)
+    assert torch.equal(first_two[0], images[:2]) and torch.equal(first_two[1], masks[:2])
+    again = as_tensors(TensorDataset(images, masks))  # any dataset of (image, mask) pairs
+    assert torch.equal(again[0], images) and torch.equal(again[1], masks)
+    with pytest.raises(ValueError, match=r"count must be an int in \[1, 5\], got 6"):
+        as_tensors(ds, 6)
+    with pytest.raises(ValueError, match="empty"):
+        as_tensors(load_dataset("shapes", num_samples=0))

@@ -267,18 +267,6 @@ def test_fetch_from_a_folder_of_wheels_extracts_and_verifies(tmp_path, monkeypat
         samples.fetch(wheels=wheels, force=True)
 
 
-def test_outside_a_clone_the_cache_is_in_the_home_folder(monkeypatch, tmp_path):
-    from segkit.data import real
-
-    def no_clone():
-        raise FileNotFoundError("not a clone")
-
-    monkeypatch.delenv("SEGKIT_SAMPLES_DIR", raising=False)
-    monkeypatch.setattr(real, "datasets_root", no_clone)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert samples.cache_dir() == tmp_path / ".cache" / "segkit" / "real"
-
-
 @pytest.mark.slow  # a fresh interpreter
 @needs("voc")
 def test_segkit_imports_and_loads_the_voc_photo_without_the_real_extra():

@@ -1,4 +1,4 @@
-"""segkit.device: device choice (CUDA, then MPS, then CPU), the Colab GPU hint, seeding."""
+"""segkit.device: device choice (CUDA, then MPS, then CPU), the Colab GPU hint, seeding, timing."""
 from __future__ import annotations
 
 import os
@@ -154,3 +154,67 @@ def test_make_lab_and_the_grader_let_waiting_threads_sleep(tmp_path, monkeypatch
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     configure(Config(), tmp_path)  # grading kernels inherit the grader's environment
     assert os.environ.get("OMP_WAIT_POLICY") == "PASSIVE"
+
+
+def test_measure_times_each_call_on_both_clocks_after_the_warm_up():
+    import time
+
+    from segkit.device import measure
+
+    calls = []
+
+    def nap():
+        calls.append(1)
+        time.sleep(0.02)
+
+    timing = measure(nap, repeats=3, warmup=2)
+    assert len(calls) == 5 and len(timing.wall) == len(timing.cpu) == 3
+    assert all(0.02 <= t < 1.0 for t in timing.wall), "a 20 ms sleep takes at least 20 ms of wall-clock time"
+    assert timing.cpu_median < 0.015, "sleeping costs no CPU time"
+    assert timing.wall_min <= timing.wall_median <= max(timing.wall)
+    assert timing.wall_mean == pytest.approx(sum(timing.wall) / 3) and timing.peak_memory is None
+
+
+def test_measure_cpu_time_adds_up_to_the_process_clock():
+    import time
+
+    from segkit.device import measure
+
+    x = torch.rand(256, 256)
+    start = time.process_time()
+    timing = measure(lambda: x @ x, repeats=20, warmup=0)
+    total = time.process_time() - start
+    assert 0 < sum(timing.cpu) <= total + 1e-9, "the calls' CPU seconds are part of the process's"
+    assert timing.cpu_mean == pytest.approx(sum(timing.cpu) / 20)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read from /proc")
+def test_measure_sees_the_peak_memory_of_a_large_temporary():
+    from segkit.device import measure
+
+    def allocate():
+        return float(torch.ones(16 * 2**20 // 4 * 4).sum())  # 64 MiB, freed on return
+
+    timing = measure(allocate, repeats=1, memory=True)
+    if timing.peak_memory is None:
+        pytest.skip("/proc/self/clear_refs is not writable here")
+    assert 48 * 2**20 <= timing.peak_memory < 512 * 2**20
+
+
+def test_measure_rejects_bad_counts():
+    from segkit.device import measure
+
+    with pytest.raises(ValueError, match="repeats must be a positive int, got 0"):
+        measure(lambda: None, repeats=0)
+    with pytest.raises(TypeError, match="warmup must be a non-negative int"):
+        measure(lambda: None, warmup=1.5)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_measure_waits_for_the_gpu_and_reads_its_peak_memory():
+    from segkit.device import measure
+
+    x = torch.rand(2048, 2048, device="cuda")
+    timing = measure(lambda: (x @ x).sum(), repeats=3, device="cuda", memory=True)
+    assert timing.peak_memory >= 2048 * 2048 * 4 and min(timing.wall) > 0

@@ -289,7 +289,7 @@ def graded(tmp_path_factory):
         paths[student] = path
     ref = grading.Reference.load(course, UNIT)
     bystander = grading.Outcome("bystander", scores=[grading.CellScore(g, 1.0, ref.points[g]) for g in ref.grade_ids()])
-    grading.record(course, UNIT, bystander, feedback=False)
+    grading.record_outcome(course, UNIT, bystander, feedback=False)
     package = Path(segkit.__file__).resolve().parent
     before_tree = _tree_hash(course.source_dir, course.release_dir, course.root / "submitted", package)
     before_db = _gradebook_rows(course.root / "gradebook.db", "bystander")
@@ -341,7 +341,7 @@ def test_attackers_gain_nothing(graded, student):
 @pytest.mark.parametrize("student, why", [
     ("transformer-strip", "uses get_ipython"), ("patch-torch", "assigns torch.equal"),
     ("rebind-reference", "assigns metrics.confusion_matrix"), ("settrace", "imports sys"),
-    ("transformer-pass-evasive", "tripwire"), ("ast-transformer-evasive", "tripwire"), ("exfiltrate", "uses In"),
+    ("transformer-pass-evasive", "attrgetter with a computed name"), ("ast-transformer-evasive", "attrgetter with a computed name"), ("exfiltrate", "uses In"),
 ])
 def test_tampering_is_flagged_for_review(graded, student, why):
     assert any(why in reason for reason in graded["outcomes"][student].review), graded["outcomes"][student].review

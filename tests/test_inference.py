@@ -224,3 +224,33 @@ def test_a_cuda_model_predicts_cpu_images_and_returns_cpu_labels():
     assert (labels == reference).float().mean() > 0.999
     windows = segmenter.predict(image, max_size=32, window=32)
     assert windows.shape == (40, 52)
+
+
+def test_the_trainable_view_normalises_like_torchvision_and_shares_the_weights():
+    from torchvision.transforms.functional import normalize
+
+    from segkit.train import fit
+
+    mean, std = (0.5, 0.4, 0.3), (0.2, 0.25, 0.3)
+    segmenter = Segmenter(Pointwise(), "abcd", mean=mean, std=std)
+    view = segmenter.trainable()
+    x = torch.rand(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(view(x), segmenter.model(normalize(x, mean, std)), atol=1e-6)
+    assert view.num_classes == 4 and view.stride == 1
+    assert {id(p) for p in view.parameters()} == {id(p) for p in segmenter.parameters()}, "no copy of the weights"
+    before = segmenter.model.conv.weight.detach().clone()
+    loader = [(x, torch.randint(0, 4, (2, 8, 8), generator=torch.Generator().manual_seed(0)))]
+    fit(view, loader, epochs=1, lr=0.1, device="cpu", progress=False)
+    assert not torch.equal(segmenter.model.conv.weight, before), "training the view trains the Segmenter"
+    assert segmenter.predict(x[0]).shape == (8, 8)
+
+
+def test_segmenters_and_the_person_model_offer_the_predictor_interface():
+    from segkit.inference import Predictor
+    from segkit.pretrained import SelfieSegmenter
+
+    assert isinstance(Segmenter(Pointwise(), "abcd"), Predictor)
+    assert not isinstance(Pointwise(), Predictor), "a bare network has no predict/classes/palette"
+    members = {"predict", "classes", "palette", "num_classes", "name"}
+    assert members <= set(dir(SelfieSegmenter)) | set(SelfieSegmenter.__init__.__code__.co_names)

@@ -234,3 +234,152 @@ def test_bad_inputs_raise_clear_errors(case):
     _, call, error, fragment = case
     with pytest.raises(error, match=re.escape(fragment)):
         call()
+
+
+# ---------------------------------------------------------------- splitting touching objects (unit 08's methods)
+
+
+def _boundary_reference(ids):
+    padded = torch.nn.functional.pad(ids[None, None].double(), (1, 1, 1, 1), mode="replicate")[0, 0]
+    centre = padded[1:-1, 1:-1]
+    differs = ((padded[:-2, 1:-1] != centre) | (padded[2:, 1:-1] != centre)
+               | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre))
+    out = (ids > 0).long()
+    out[(ids > 0) & differs] = 2
+    return out
+
+
+def test_boundary_target_matches_a_padded_reference():
+    ids = torch.tensor([[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 2], [0, 1, 1, 1, 2]])
+    assert I.boundary_target(ids).tolist() == [[0, 0, 0, 0, 0], [0, 2, 2, 2, 0], [0, 2, 1, 2, 2], [0, 2, 1, 2, 2]]
+    gen = torch.Generator().manual_seed(0)
+    blocks = torch.randint(0, 4, (9, 11), generator=gen).repeat_interleave(3, 0).repeat_interleave(2, 1)
+    before = blocks.clone()
+    assert torch.equal(I.boundary_target(blocks), _boundary_reference(blocks))
+    assert torch.equal(blocks, before)
+
+
+def _two_touching_discs(size=40, radius=8):
+    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    a = (ys - 20) ** 2 + (xs - 13) ** 2 <= radius**2
+    b = (ys - 20) ** 2 + (xs - 27) ** 2 <= radius**2
+    return a, b
+
+
+def test_split_by_watershed_separates_two_touching_discs():
+    a, b = _two_touching_discs()
+    assert I.connected_components(a | b)[1] == 1, "the discs touch: one component"
+    split = I.split_by_watershed(a | b, min_distance=4)
+    assert split.dtype == torch.int64 and int(split.max()) == 2
+    matches = I.match_instances(split, a.long() + 2 * (b & ~a).long(), 0.5)
+    assert len(matches.pred_ids) == 2
+
+
+def test_split_by_boundary_class_splits_at_the_predicted_boundary():
+    a, b = _two_touching_discs()
+    truth = a.long() + 2 * (b & ~a).long()
+    target = I.boundary_target(truth)
+    probs = torch.nn.functional.one_hot(target, 3).permute(2, 0, 1).float()  # a perfect prediction
+    split = I.split_by_boundary_class(probs)
+    assert int(split.max()) == 2
+    assert torch.equal(split > 0, truth > 0), "the seeds grow back over the boundary ring"
+    assert len(I.match_instances(split, truth, 0.5).pred_ids) == 2
+    with pytest.raises(ValueError, match="probs must be a float \\(3, H, W\\)"):
+        I.split_by_boundary_class(probs[:2])
+
+
+# ------------------------------------------------------------- interactive segmentation
+
+
+def _reference_click(pred: np.ndarray, target: np.ndarray):
+    """The protocol written with scipy on the whole image: border as boundary, first argmax."""
+    fn, fp = target & ~pred, pred & ~target
+    d_fn = ndi.distance_transform_edt(np.pad(fn, 1))[1:-1, 1:-1]
+    d_fp = ndi.distance_transform_edt(np.pad(fp, 1))[1:-1, 1:-1]
+    if not fn.any() and not fp.any():
+        return None
+    positive = d_fn.max() > d_fp.max()
+    y, x = np.unravel_index(np.argmax(d_fn if positive else d_fp), pred.shape)
+    return int(y), int(x), bool(positive)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_distance_to_boundary_equals_scipy(seed):
+    rng = np.random.default_rng(seed)
+    mask = ndi.binary_opening(rng.random((37, 51)) < 0.3 + 0.1 * seed)
+    got = I.distance_to_boundary(torch.from_numpy(mask))
+    ref = ndi.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    assert got.dtype == torch.int64
+    np.testing.assert_allclose(got.double().sqrt().numpy(), ref, atol=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pred=arrays(np.bool_, st.tuples(st.integers(1, 9), st.integers(1, 9))), data=st.data())
+def test_next_click_equals_scipy_reference(pred, data):
+    target = data.draw(arrays(np.bool_, pred.shape))
+    assert I.next_click(torch.from_numpy(pred), torch.from_numpy(target)) == _reference_click(pred, target)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_next_click_on_blobs_equals_scipy_reference(seed):
+    rng = np.random.default_rng(seed)
+    target = ndi.binary_closing(rng.random((48, 64)) < 0.45, iterations=2)
+    pred = ndi.binary_dilation(target, iterations=seed) if seed % 2 else ndi.binary_erosion(target, iterations=seed)
+    pred = pred.copy()
+    pred[5:15, 40:60] = True  # a false-positive patch
+    assert I.next_click(pred, target) == _reference_click(pred, target)
+
+
+def test_next_click_hand_cases():
+    target = torch.zeros(7, 9, dtype=torch.bool)
+    target[1:6, 2:7] = True  # a 5 x 5 square: its centre (3, 4) is 3 pixels from the background
+    empty = torch.zeros_like(target)
+    assert I.next_click(empty, target) == (3, 4, True), "the first click goes to the object's centre"
+    assert I.next_click(target, target) is None, "a perfect prediction needs no click"
+    assert I.next_click(target, empty) == (3, 4, False), "only false positives: a negative click"
+    # the image border counts as boundary: a full-image object is deepest in the middle, not at a corner
+    full = torch.ones(5, 5, dtype=torch.bool)
+    assert I.next_click(torch.zeros(5, 5, dtype=torch.bool), full) == (2, 2, True)
+    # ties: a 2 x 4 object has eight pixels at distance 1; the first in row-major order wins
+    bar = torch.zeros(4, 6, dtype=torch.bool)
+    bar[1:3, 1:5] = True
+    assert I.next_click(torch.zeros_like(bar), bar) == (1, 1, True)
+    # equal largest distances on both sides: the click is negative (positive needs strictly larger)
+    pred, target = torch.zeros(3, 7, dtype=torch.bool), torch.zeros(3, 7, dtype=torch.bool)
+    target[1, 1] = True
+    pred[1, 5] = True
+    assert I.next_click(pred, target) == (1, 5, False)
+    # integer masks (nonzero = True) are accepted, and the inputs are not modified
+    ints = target.long() * 3
+    before = ints.clone()
+    assert I.next_click(torch.zeros_like(ints), ints) == (1, 1, True)
+    assert torch.equal(ints, before)
+
+
+def test_next_click_errors():
+    with pytest.raises(ValueError, match=r"\(4, 4\).*\(4, 5\)"):
+        I.next_click(torch.zeros(4, 4, dtype=torch.bool), torch.zeros(4, 5, dtype=torch.bool))
+    with pytest.raises(TypeError, match="float"):
+        I.next_click(torch.zeros(4, 4), torch.zeros(4, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        I.next_click(torch.zeros(1, 4, 4, dtype=torch.bool), torch.zeros(1, 4, 4, dtype=torch.bool))
+
+
+def test_noc():
+    curve = [0.40, 0.84, 0.86, 0.89, 0.91, 0.95]
+    assert I.noc(curve, 0.85) == 3
+    assert I.noc(curve, 0.90) == 5
+    assert I.noc(curve, 0.85, max_clicks=2) == 2, "never reached within max_clicks: max_clicks"
+    assert I.noc([0.2, 0.3], 0.9) == 20, "a short curve that never reaches the threshold counts max_clicks"
+    assert I.noc(torch.tensor([0.9]), 0.9) == 1, "IoU equal to the threshold counts (>=)"
+    assert I.noc(np.array([0.95, 0.5, 0.99]), 0.9) == 1, "the first click that reaches it, not the last"
+    assert I.noc([], 0.9, max_clicks=5) == 5
+    assert np.mean([I.noc(c, 0.85) for c in ([0.9], [0.1] * 20, [0.5, 0.86])]) == pytest.approx((1 + 20 + 2) / 3)
+    with pytest.raises(ValueError, match="0.85"):
+        I.noc(curve, 85)
+    with pytest.raises(ValueError, match="max_clicks"):
+        I.noc(curve, 0.9, max_clicks=0)
+    with pytest.raises(ValueError, match="NaN"):
+        I.noc([0.5, float("nan")], 0.9)
+    with pytest.raises(ValueError, match="1-D"):
+        I.noc([[0.5]], 0.9)

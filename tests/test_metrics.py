@@ -153,7 +153,7 @@ BAD_INPUTS = [
     ("inf logits", torch.full((1, 3, 4, 4), float("inf")), torch.zeros(1, 4, 4, dtype=torch.long), 3, None, ValueError, "NaN or inf"),
     ("logits with wrong C", torch.zeros(1, 4, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long), 3, None, ValueError, "expected (1, 3, 4, 4)"),
     ("empty tensors", torch.zeros(0, 4, 4, dtype=torch.long), torch.zeros(0, 4, 4, dtype=torch.long), 3, None, ValueError, "empty"),
-    ("num_classes 0", torch.zeros(4, 4, dtype=torch.long), torch.zeros(4, 4, dtype=torch.long), 0, None, ValueError, "num_classes must be >= 1"),
+    ("num_classes 0", torch.zeros(4, 4, dtype=torch.long), torch.zeros(4, 4, dtype=torch.long), 0, None, ValueError, "num_classes must be a positive int"),
     ("num_classes float", torch.zeros(4, 4, dtype=torch.long), torch.zeros(4, 4, dtype=torch.long), 3.0, None, TypeError, "num_classes must be an int"),
     ("1-D target", torch.zeros(4, dtype=torch.long), torch.zeros(4, dtype=torch.long), 3, None, ValueError, "(N, H, W) or (H, W)"),
     ("numpy pred", torch.zeros(4, 4, dtype=torch.long).numpy(), torch.zeros(4, 4, dtype=torch.long), 3, None, TypeError, "torch.Tensor"),

@@ -117,3 +117,21 @@ def test_plot_history_groups_losses_metrics_and_lr():
         viz.plot_history({"train_loss": [1.0, 0.5], "val_miou": [0.1]})
     with pytest.raises(ValueError, match="nothing to plot"):
         viz.plot_history({"epoch": [1, 2]})
+
+
+def test_show_panels_draws_one_titled_panel_per_picture():
+    image = torch.rand(3, 6, 8)
+    colours = viz.colorize(torch.tensor([[0, 1], [2, 1]]), PALETTE)
+    probability = np.linspace(0, 1, 12).reshape(3, 4)
+    fig = viz.show_panels([image, colours, probability], ["image", "labels", "P"], size=2.0)
+    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (6.0, 2.0)
+    axes = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in axes] == ["image", "labels", "P"]
+    np.testing.assert_allclose(axes[0].images[0].get_array(), image.permute(1, 2, 0).numpy())
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), colours)
+    np.testing.assert_allclose(axes[2].images[0].get_array(), probability)
+    assert all(not ax.axison for ax in axes)
+    with pytest.raises(ValueError, match="2 panels but 1 titles"):
+        viz.show_panels([image, image], ["one"])
+    with pytest.raises(ValueError, match="at least one panel"):
+        viz.show_panels([])

@@ -62,6 +62,37 @@ def name_graded_cells(html: str) -> str:
     return SUMMARY_COMMENT.sub(r'<a href="#comment-\1">comment on <code>\1</code></a>', html)
 
 
+# The second layer behind segkit.course.grading.sanitize: with ``HTMLExporter.sanitize_html``,
+# nbconvert passes markdown and HTML outputs through its ``clean_html`` filter, whose allowlist lacks
+# p, h1-h6, img, th... and so shows an honest lesson's paragraphs as literal tags. This one keeps
+# what markdown and code highlighting make, without scripts, handlers or script URLs.
+CLEAN_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "col", "colgroup", "dd", "del", "details", "div", "dl",
+              "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
+              "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+              "thead", "tr", "ul"}
+RASTER_DATA_URL = re.compile(r"data:image/(?:png|jpeg|gif);base64,[A-Za-z0-9+/=]*")
+
+
+def _clean_attribute(tag: str, name: str, value: str) -> bool:
+    if name in ("class", "id", "title", "align") or (tag == "img" and name in ("alt", "width", "height")):
+        return True
+    if name == "style":
+        return tag in ("td", "th")  # markdown tables' text-align (the CSS sanitizer keeps only that)
+    if name == "src" and tag == "img":
+        return value.startswith(("https://", "http://")) or bool(RASTER_DATA_URL.fullmatch(value))
+    return name == "href" and tag == "a" and value.startswith(("https://", "http://", "mailto:", "#"))
+
+
+def clean_html(html: Any) -> str:
+    """Jinja filter replacing nbconvert's ``clean_html`` for ``HTMLExporter.sanitize_html``."""
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+
+    html = html.decode() if isinstance(html, bytes) else str(html)
+    return bleach.clean(html, tags=CLEAN_TAGS, attributes=_clean_attribute, protocols={"http", "https", "mailto", "data"},
+                        css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]))
+
+
 def curve_encryption_available() -> bool:
     """Whether jupyter_client can provision CurveZMQ keys for the kernels it starts."""
     import zmq
@@ -106,7 +137,11 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     ]
     # The feedback page: nbgrader's template ("feedback"), its summary listing exercises by grade id.
     c.HTMLExporter.template_file = str(TEMPLATES / "feedback.html.j2")
-    c.HTMLExporter.filters = {"name_graded_cells": "segkit.course.nbgrader_settings.name_graded_cells"}
+    c.HTMLExporter.filters = {"name_graded_cells": "segkit.course.nbgrader_settings.name_graded_cells",
+                              "clean_html": "segkit.course.nbgrader_settings.clean_html"}
+    # A second layer for the feedback page and formgrader, behind grading.sanitize (which record applies
+    # to the autograded notebook): markdown and HTML outputs cleaned, JavaScript and widget outputs left out.
+    c.HTMLExporter.sanitize_html = True
     for key, value in QUIET_KERNEL_ENV.items():
         os.environ.setdefault(key, value)
     # A global MPLBACKEND (e.g. Agg on a headless server) would replace the kernels' inline
@@ -117,3 +152,18 @@ def configure(c: Any, root: str | os.PathLike) -> None:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def nbgrader_api(root: Path, *, use_db: bool = True):
+    """An in-process ``NbGraderAPI`` for the course at ``root`` with the course's settings
+    (``use_db=False``: generate without touching the gradebook)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config()
+    configure(config, root)
+    if not use_db:
+        config.GenerateAssignment.no_database = True
+        config.SaveCells.enabled = False
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)

@@ -96,7 +96,7 @@ def data_paths() -> dict[str, Path]:
     inside the sandbox (where neither the clone's root nor the host's ``$HOME`` is visible):
     ``SEGKIT_DATASETS`` (frozen splits, cards) and ``SEGKIT_SAMPLES_DIR`` (the real samples
     fetched at set-up). Both are mounted read-only."""
-    from segkit.data.frozen import datasets_root
+    from segkit.assets import datasets_root
     from segkit.data.samples import cache_dir
 
     found: dict[str, Path] = {}

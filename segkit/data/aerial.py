@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from segkit.data import _draw
-from segkit.data.base import ProceduralDataset, check_number, check_range
+from segkit._checks import check_number
+from segkit.data.base import ProceduralDataset, check_range
 
 CLASSES = ("bare_soil", "vegetation", "water", "road", "building")
 SOIL, VEGETATION, WATER, ROAD, BUILDING = range(len(CLASSES))
@@ -41,10 +42,10 @@ class AerialDataset(ProceduralDataset):
 
     def configure(self, vegetation, water, roads, buildings, noise) -> None:
         self.vegetation = check_range("vegetation", vegetation, 0.0, 1.0)
-        self.water = check_number("water", water, 0.0, 1.0)
-        self.roads = check_number("roads", roads, 0.0, 20.0)
-        self.buildings = check_number("buildings", buildings, 0.0, 20.0)
-        self.noise = check_number("noise", noise, 0.0, 1.0)
+        self.water = check_number(water, "water", minimum=0.0, maximum=1.0)
+        self.roads = check_number(roads, "roads", minimum=0.0, maximum=20.0)
+        self.buildings = check_number(buildings, "buildings", minimum=0.0, maximum=20.0)
+        self.noise = check_number(noise, "noise", minimum=0.0, maximum=1.0)
 
     def generate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         height, width = self.image_size

@@ -1,9 +1,11 @@
-"""The procedural dataset base class: deterministic samples from ``(name, split, seed, index)``.
+"""The procedural dataset base class: deterministic samples from ``(name, split, seed, index)``;
+and :func:`as_tensors`, any dataset held in memory as two tensors.
 
 Built in lessons/01-pixels-and-labels.
 """
 from __future__ import annotations
 
+import numbers
 import operator
 import zlib
 from typing import Any, Callable, ClassVar
@@ -12,22 +14,41 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from segkit._checks import check_int, non_negative_int
+
 SPLITS = ("train", "val", "test")
 
 Transform = Callable[[torch.Tensor, torch.Tensor], "tuple[torch.Tensor, torch.Tensor]"]
 
 
+def as_tensors(dataset: Any, count: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``count`` samples of a dataset (all by default) stacked into two tensors.
+
+    Works with any dataset whose items are ``(image, mask)`` pairs of one size: the procedural
+    datasets, a frozen split, a ``TensorDataset``. Returns images ``(N, 3, H, W)`` float32 and masks
+    ``(N, H, W)`` int64, as the items are (after the dataset's transform, if any). Built in
+    lessons/02-workflow (``to_tensors``); used from lessons/04-fcn on.
+
+    Raises:
+        TypeError / ValueError: ``count`` is not an int in ``[1, len(dataset)]``, or the dataset is empty.
+    """
+    size = len(dataset)
+    if size == 0:
+        raise ValueError("the dataset is empty: nothing to stack")
+    count = size if count is None else check_int(count, "count", minimum=1, maximum=size)
+    images, masks = zip(*(dataset[i] for i in range(count)))
+    return torch.stack(images), torch.stack(masks)  # (N, 3, H, W), (N, H, W)
+
+
 def check_size(image_size: int | tuple[int, int], min_size: int, max_size: int = 8192) -> tuple[int, int]:
     """Validate ``image_size`` (an int or ``(H, W)``) and return it as a tuple of two ints."""
-    if isinstance(image_size, (int, np.integer)):
-        image_size = (int(image_size), int(image_size))
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in image_size)
-    ):
+    if isinstance(image_size, numbers.Integral) and not isinstance(image_size, bool):
+        image_size = (image_size, image_size)
+    if not isinstance(image_size, (tuple, list)):
+        raise TypeError(f"image_size must be an int or a pair of ints (H, W), got {type(image_size).__name__} {image_size!r}")
+    if len(image_size) != 2:
         raise ValueError(f"image_size must be an int or a pair of ints (H, W), got {image_size!r}")
-    height, width = int(image_size[0]), int(image_size[1])
+    height, width = (check_int(side, "each side of image_size") for side in image_size)
     if not (min_size <= height <= max_size and min_size <= width <= max_size):
         raise ValueError(
             f"image_size {(height, width)} is impossible here: both sides must be in [{min_size}, {max_size}]"
@@ -44,13 +65,6 @@ def check_range(name: str, value: Any, low: float, high: float, integer: bool = 
     if integer:
         return int(value[0]), int(value[1])
     return float(value[0]), float(value[1])
-
-
-def check_number(name: str, value: Any, low: float, high: float) -> float:
-    """Validate a single number option in ``[low, high]``."""
-    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
-    return float(value)
 
 
 class ProceduralDataset(Dataset):
@@ -90,10 +104,8 @@ class ProceduralDataset(Dataset):
     ) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        if not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool) or num_samples < 0:
-            raise ValueError(f"num_samples must be a non-negative int, got {num_samples!r}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        num_samples = non_negative_int(num_samples, "num_samples")
+        seed = non_negative_int(seed, "seed")
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable as transform(image, mask), got {type(transform).__name__}")
         self.split = split

@@ -1,7 +1,7 @@
 """Regenerate the dataset cards' figures (and, on request, the frozen splits).
 
     python -m segkit.data.cards            # datasets/figures/NAME.png (procedural and real cards)
-    python -m segkit.data.cards --frozen   # also rewrite datasets/frozen/NAME.npz + NAME.json
+    python -m segkit.data.cards --frozen   # also rewrite segkit/data/frozen_splits/NAME.npz + NAME.json
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 
-from segkit.data.frozen import FROZEN, FROZEN_RECIPES, datasets_root, write_frozen_split
+from segkit.assets import datasets_root
+from segkit.data.frozen import FROZEN, FROZEN_RECIPES, write_frozen_split
 
 
 def card_figure(name: str, count: int = 6, seed: int = 0) -> Figure:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from segkit.data import _draw
-from segkit.data.base import ProceduralDataset, check_number, check_range
+from segkit._checks import check_int, check_number
+from segkit.data.base import ProceduralDataset, check_range
 
 NUCLEI_CLASSES = ("background", "nucleus")
 NUCLEI_PALETTE = np.array([[0, 0, 0], [255, 215, 0]], dtype=np.uint8)
@@ -58,10 +59,8 @@ class CellsDataset(ProceduralDataset):
         self.radius = check_range("radius", radius, 0.01, 0.3)
         self.lesions = check_range("lesions", lesions, 0, 20, integer=True)
         self.lesion_fraction = check_range("lesion_fraction", lesion_fraction, 0.0, 0.5)
-        if not isinstance(blur, int) or not 0 <= blur <= 10:
-            raise ValueError(f"blur must be an int in [0, 10], got {blur!r}")
-        self.blur = blur
-        self.noise = check_number("noise", noise, 0.0, 1.0)
+        self.blur = check_int(blur, "blur", minimum=0, maximum=10)
+        self.noise = check_number(noise, "noise", minimum=0.0, maximum=1.0)
 
     def generate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         image, mask, instances = (self._tissue if self.lesion else self._nuclei)(rng)

@@ -1,15 +1,17 @@
-"""Frozen evaluation splits: fixed samples stored under ``datasets/frozen/`` for benchmarks and the capstone.
+"""Frozen evaluation splits: fixed samples shipped with segkit for benchmarks, the zoo and the capstone.
 
 Each split is ``NAME.npz`` (uint8 images ``(N, 3, H, W)``, uint8 masks ``(N, H, W)``, uint16
 instances ``(N, H, W)``) beside ``NAME.json`` with the recipe that made it and a sha256 of the
-array contents. The files keep evaluation fixed even if a generator changes; a test checks the
-generator still reproduces them. Rewrite them with ``python -m segkit.data.cards --frozen``.
+array contents, in ``segkit/data/frozen_splits/``: package data (about 9 MB), so that a plain
+``pip install`` (Colab's setup cell) has them too. The files keep evaluation fixed even if a
+generator changes; a test checks the generator still reproduces them (within one grey level: it
+does not bit for bit across platforms, which is why the files are shipped, not regenerated).
+Rewrite them with ``python -m segkit.data.cards --frozen``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from segkit.data.base import Transform
+from segkit.data.registry import load_dataset
 
 # name -> recipe; "cells_lesion" is the lesion variant of "cells" for the medical application.
 FROZEN_RECIPES: dict[str, dict[str, Any]] = {
@@ -29,25 +32,7 @@ FROZEN_RECIPES: dict[str, dict[str, Any]] = {
     "indoor": {"dataset": "indoor", "split": "test", "seed": 0, "count": 64, "options": {}},
 }
 FROZEN = tuple(FROZEN_RECIPES)
-
-
-def datasets_root() -> Path:
-    """The repository's ``datasets/`` folder (or ``$SEGKIT_DATASETS``).
-
-    Raises:
-        FileNotFoundError: segkit is not installed editable from a clone and the variable is unset.
-    """
-    env = os.environ.get("SEGKIT_DATASETS")
-    root = Path(env) if env else Path(__file__).resolve().parents[2] / "datasets"
-    # installed into site-packages, parents[2] is site-packages, where "datasets" may be another
-    # package (Hugging Face's, preinstalled on Colab): only a clone has pyproject.toml beside it
-    if not root.is_dir() or not (env or (root.parent / "pyproject.toml").is_file()):
-        raise FileNotFoundError(
-            f"datasets folder not found at {root}. Clone the course repository and install segkit with "
-            "`pip install -e .` from its root, or point the SEGKIT_DATASETS environment variable at the "
-            "repository's datasets/ folder."
-        )
-    return root
+FROZEN_DIR = Path(__file__).resolve().parent / "frozen_splits"
 
 
 def content_sha256(arrays: dict[str, np.ndarray]) -> str:
@@ -62,8 +47,6 @@ def content_sha256(arrays: dict[str, np.ndarray]) -> str:
 
 def build_frozen_arrays(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate the arrays of frozen split ``name`` from its recipe; returns ``(arrays, recipe)``."""
-    from segkit.data import load_dataset
-
     if name not in FROZEN_RECIPES:
         raise ValueError(f"unknown frozen split {name!r}; choose one of {FROZEN}")
     recipe = dict(FROZEN_RECIPES[name])
@@ -77,8 +60,9 @@ def build_frozen_arrays(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any
 
 
 def write_frozen_split(name: str, directory: str | Path | None = None) -> Path:
-    """Generate frozen split ``name`` and write ``NAME.npz`` + ``NAME.json``; returns the npz path."""
-    directory = Path(directory) if directory is not None else datasets_root() / "frozen"
+    """Generate frozen split ``name`` and write ``NAME.npz`` + ``NAME.json`` into ``directory``
+    (default :data:`FROZEN_DIR`); returns the npz path."""
+    directory = Path(directory) if directory is not None else FROZEN_DIR
     directory.mkdir(parents=True, exist_ok=True)
     arrays, recipe = build_frozen_arrays(name)
     path = directory / f"{name}.npz"
@@ -126,7 +110,7 @@ class FrozenSplit(Dataset):
 
 
 def load_frozen_split(name: str, transform: Transform | None = None, verify: bool = True) -> FrozenSplit:
-    """Load the frozen evaluation split ``name`` (one of ``FROZEN``) from ``datasets/frozen/``.
+    """Load the frozen evaluation split ``name`` (one of ``FROZEN``), shipped with segkit.
 
     Args:
         name: "shapes", "street", "cells", "cells_lesion", "aerial" or "indoor".
@@ -135,15 +119,17 @@ def load_frozen_split(name: str, transform: Transform | None = None, verify: boo
 
     Raises:
         ValueError: unknown name, or the arrays do not match their checksum.
-        FileNotFoundError: the files are missing (see :func:`datasets_root`).
+        FileNotFoundError: the files are missing from the installed package (reinstall segkit).
     """
     if name not in FROZEN_RECIPES:
         raise ValueError(f"unknown frozen split {name!r}; choose one of {FROZEN}")
-    folder = datasets_root() / "frozen"
-    npz, meta = folder / f"{name}.npz", folder / f"{name}.json"
+    npz, meta = FROZEN_DIR / f"{name}.npz", FROZEN_DIR / f"{name}.json"
     for path in (npz, meta):
         if not path.is_file():
-            raise FileNotFoundError(f"frozen split file {path} is missing; run `python -m segkit.data.cards --frozen`")
+            raise FileNotFoundError(
+                f"frozen split file {path} is missing: reinstall segkit (the files are package data), or in a "
+                "clone rewrite them with `python -m segkit.data.cards --frozen`"
+            )
     recipe = json.loads(meta.read_text())
     with np.load(npz) as data:
         arrays = {key: data[key] for key in ("images", "masks", "instances")}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from segkit.data import _draw
-from segkit.data.base import ProceduralDataset, check_number, check_range
+from segkit._checks import check_number
+from segkit.data.base import ProceduralDataset, check_range
 
 CLASSES = ("floor", "wall", "obstacle")
 FLOOR, WALL, OBSTACLE = range(len(CLASSES))
@@ -54,7 +55,7 @@ class IndoorDataset(ProceduralDataset):
 
     def configure(self, obstacles, noise) -> None:
         self.obstacles = check_range("obstacles", obstacles, 0, 50, integer=True)
-        self.noise = check_number("noise", noise, 0.0, 1.0)
+        self.noise = check_number(noise, "noise", minimum=0.0, maximum=1.0)
 
     def generate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         height, width = self.image_size

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from segkit.assets import default_root
 from segkit.data.base import Transform
-from segkit.data.frozen import datasets_root
 
 REAL_DATASETS = ("voc", "pet", "cityscapes")
 IGNORE_INDEX = 255
@@ -56,14 +56,6 @@ def cityscapes_tables() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         if c.id >= 0:
             lut[c.id] = c.train_id if 0 <= c.train_id < IGNORE_INDEX else IGNORE_INDEX
     return tuple(name for _, name, _ in train), np.array([colour for _, _, colour in train], dtype=np.uint8), lut
-
-
-def default_root() -> Path:
-    """``datasets/cache`` in the repository, or ``~/.cache/segkit`` when segkit is not installed from a clone."""
-    try:
-        return datasets_root() / "cache"
-    except FileNotFoundError:
-        return Path.home() / ".cache" / "segkit"
 
 
 class RealSegmentation(Dataset):

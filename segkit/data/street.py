@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from segkit.data import _draw
-from segkit.data.base import ProceduralDataset, check_number, check_range
+from segkit._checks import check_number
+from segkit.data.base import ProceduralDataset, check_range
 
 CLASSES = ("sky", "building", "vegetation", "sidewalk", "road", "lane_marking", "vehicle", "pedestrian")
 SKY, BUILDING, VEGETATION, SIDEWALK, ROAD, LANE, VEHICLE, PEDESTRIAN = range(len(CLASSES))
@@ -44,7 +45,7 @@ class StreetDataset(ProceduralDataset):
         self.vehicles = check_range("vehicles", vehicles, 0, 50, integer=True)
         self.pedestrians = check_range("pedestrians", pedestrians, 0, 50, integer=True)
         self.lanes = check_range("lanes", lanes, 1, 6, integer=True)
-        self.noise = check_number("noise", noise, 0.0, 1.0)
+        self.noise = check_number(noise, "noise", minimum=0.0, maximum=1.0)
 
     def generate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         height, width = self.image_size

@@ -9,17 +9,20 @@ Every model maps a float batch ``(N, 3, H, W)`` to logits ``(N, num_classes, H, 
     model = segkit.models.from_torchvision(torchvision.models.segmentation.fcn_resnet50(...))
 
 Files, one per architecture: ``fcn.py`` (lessons/04-fcn), ``unet.py`` (lessons/05-unet),
-``deeplab.py`` (lessons/06-deeplab), ``backbones.py``, ``convert.py`` (torchvision <-> segkit),
-``_utils.py`` (the shared "check -> segment -> upsample" base).
+``deeplab.py`` (lessons/06-deeplab), ``maskformer.py`` (lessons/14-masks-as-queries: its ``forward``
+gives class scores, ``forward_sets`` the (class, mask) set), ``promptable.py`` (a SAM-style promptable
+segmenter, lessons/15-promptable-segmentation), ``backbones.py``, ``convert.py`` (torchvision <-> segkit,
+transformers -> segkit), ``_utils.py`` (the shared "check -> pad -> segment -> upsample" base and
+``pad_to_stride``), ``registry.py`` (the per-pixel models by name; ``MODELS`` below adds the models built on them).
 """
 from __future__ import annotations
 
 from types import MappingProxyType
 from typing import Any, Callable
 
-from segkit.models._utils import SegmentationModel, count_parameters
+from segkit.models._utils import SegmentationModel, count_parameters, pad_to_stride
 from segkit.models.backbones import BACKBONES, TinyBackbone, build_backbone
-from segkit.models.convert import from_torchvision, to_torchvision
+from segkit.models.convert import from_torchvision, from_transformers, to_torchvision
 from segkit.models.deeplab import (
     ASPP,
     ASPPConv,
@@ -37,36 +40,16 @@ from segkit.models.fcn import (
     bilinear_upsampler,
     crop_like,
 )
+from segkit.models.maskformer import MaskFormer
+from segkit.models.registry import PIXEL_MODELS
+from segkit.models.promptable import MaskDecoder, PromptableSegmenter, PromptEncoder
 from segkit.models.unet import DoubleConv, Down, Up, UNet
-
-
-def _fcn(variant: str) -> Callable[..., SegmentationModel]:
-    def build(num_classes: int, **kwargs: Any) -> SegmentationModel:
-        return FCN(num_classes, variant=variant, **kwargs)
-
-    return build
-
-
-def _unet(num_classes: int, **kwargs: Any) -> SegmentationModel:
-    return UNet(num_classes=num_classes, **kwargs)
-
-
-def _deeplab(plus: bool) -> Callable[..., SegmentationModel]:
-    def build(num_classes: int, **kwargs: Any) -> SegmentationModel:
-        return DeepLabV3(num_classes, plus=plus, **kwargs)
-
-    return build
 
 
 MODELS: MappingProxyType[str, Callable[..., SegmentationModel]] = MappingProxyType(
     {
-        "fcn32s": _fcn("32s"),
-        "fcn16s": _fcn("16s"),
-        "fcn8s": _fcn("8s"),
-        "fcn_dilated": _fcn("dilated"),
-        "unet": _unet,
-        "deeplabv3": _deeplab(False),
-        "deeplabv3plus": _deeplab(True),
+        **PIXEL_MODELS,
+        "maskformer": lambda num_classes, **kwargs: MaskFormer(num_classes, **kwargs),
     }
 )
 """Model name -> builder ``(num_classes, **kwargs) -> model``; read-only."""
@@ -98,7 +81,11 @@ __all__ = [
     "FCN",
     "FCNHead",
     "FCN_VARIANTS",
+    "MaskFormer",
     "MODELS",
+    "MaskDecoder",
+    "PromptEncoder",
+    "PromptableSegmenter",
     "SegmentationModel",
     "SkipFusion",
     "TinyBackbone",
@@ -111,5 +98,7 @@ __all__ = [
     "count_parameters",
     "crop_like",
     "from_torchvision",
+    "pad_to_stride",
+    "from_transformers",
     "to_torchvision",
 ]

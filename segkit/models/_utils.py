@@ -13,62 +13,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def check_images(x: Any, in_channels: int, min_size: int, model_name: str) -> None:
-    """Raise a clear error unless ``x`` is a float batch of shape ``(N, in_channels, H, W)``.
-
-    Args:
-        x: the input batch; must be a floating-point tensor (e.g. float32 in [0, 1] or normalised).
-        in_channels: the number of channels the model expects.
-        min_size: the smallest height and width the model accepts (its ``stride``).
-        model_name: used in the error message.
-
-    Raises:
-        TypeError: ``x`` is not a tensor, or not floating point (uint8 images must be converted
-            with ``x.float() / 255``).
-        ValueError: wrong number of dimensions, wrong channel count, or ``H``/``W`` < ``min_size``.
-    """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{model_name} expects a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(
-            f"{model_name} expects a floating-point image batch, got dtype {x.dtype}; "
-            "convert uint8 images with x.float() / 255"
-        )
-    if x.ndim != 4:
-        hint = "; add a batch dimension with x.unsqueeze(0)" if x.ndim == 3 else ""
-        raise ValueError(f"{model_name} expects a 4-D batch (N, C, H, W), got shape {tuple(x.shape)}{hint}")
-    if x.shape[1] != in_channels:
-        raise ValueError(
-            f"{model_name} expects {in_channels} input channels, got shape {tuple(x.shape)} "
-            f"with {x.shape[1]} channels"
-        )
-    height, width = x.shape[-2:]
-    if height < min_size or width < min_size:
-        raise ValueError(
-            f"{model_name} needs images of at least {min_size}x{min_size} pixels (its stride), "
-            f"got {height}x{width}; pad or resize the input"
-        )
+from segkit._checks import check_image_batch
 
 
-def check_num_classes(num_classes: int) -> None:
-    """Raise ``ValueError`` unless ``num_classes`` is a positive int."""
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+def pad_to_stride(x: torch.Tensor, stride: int) -> torch.Tensor:
+    """Pad ``x`` (N, C, H, W) at the bottom/right to multiples of ``stride``: reflect, or zeros where
+    the image is too small to reflect. Crop the output back with ``y[..., :H, :W]``.
 
-
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Reflect-pad the bottom and right of ``x`` (N, C, H, W) so that H and W are multiples of ``multiple``.
-
-    The padding is smaller than ``multiple``, so it needs ``H, W >= multiple`` (checked by
-    :func:`check_images`). Crop the result back with ``y[..., :H, :W]``.
+    Models that pad their own input (``pad_input``) and :func:`segkit.inference.predict_logits` both
+    use it; with ``H, W >= stride`` (what every model checks) the padding is always a reflection.
+    Built in lessons/11-pretrained-and-deployment.
     """
     height, width = x.shape[-2:]
-    pad_h = -height % multiple
-    pad_w = -width % multiple
+    pad_h, pad_w = -height % stride, -width % stride
     if pad_h == 0 and pad_w == 0:
         return x
-    return F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")  # (N, C, H + pad_h, W + pad_w)
+    mode = "reflect" if pad_h < height and pad_w < width else "constant"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)  # (N, C, H + pad_h, W + pad_w)
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
@@ -102,10 +63,10 @@ class SegmentationModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, num_classes, H, W)`` (float) for an image batch ``(N, in_channels, H, W)`` (float)."""
-        check_images(x, self.in_channels, self.stride, type(self).__name__)
+        check_image_batch(x, self.in_channels, self.stride, type(self).__name__)
         height, width = x.shape[-2:]
-        if self.pad_input:
-            x = pad_to_multiple(x, self.stride)  # (N, C, H', W'), multiples of stride
+        if self.pad_input and (height % self.stride or width % self.stride):
+            x = pad_to_stride(x, self.stride)  # (N, C, H', W'), multiples of stride
         logits = self.segment(x)  # (N, K, h, w)
         if logits.shape[-2:] != x.shape[-2:]:
             logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)

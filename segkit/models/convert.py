@@ -6,10 +6,15 @@ names. Converting is building the matching segkit model and loading torchvision'
 through a key mapping -- which is how a learner loads torchvision's pretrained weights into the
 models they built. The auxiliary classifier (a training-only extra head) is not converted.
 Built in lessons/11-pretrained-and-deployment.
+
+:func:`from_transformers` does the same for ``transformers`` models, dispatching on the model's
+class (``SamModel`` -> :func:`segkit.models.promptable.sam_parts_from_transformers`, built in
+lessons/15-promptable-segmentation). ``transformers`` itself is never imported here.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 import torchvision
 from torch import nn
@@ -19,6 +24,7 @@ from torchvision.models.segmentation import DeepLabV3 as TorchvisionDeepLabV3
 from segkit.models._utils import SegmentationModel
 from segkit.models.deeplab import DeepLabV3
 from segkit.models.fcn import FCN
+from segkit.models.promptable import sam_parts_from_transformers
 
 # torchvision name fragment -> segkit name fragment
 _RENAMES = (
@@ -131,3 +137,25 @@ def to_torchvision(model: SegmentationModel) -> nn.Module:
     tv_model.load_state_dict(state)
     return tv_model.train(model.training)
 
+
+
+# transformers class name -> converter; transformers is not imported (the caller has the model)
+_TRANSFORMERS_CONVERTERS = {
+    "SamModel": sam_parts_from_transformers,
+}
+
+
+def from_transformers(hf_model: nn.Module) -> Any:
+    """The segkit counterpart of a ``transformers`` model, weights included.
+
+    ``SamModel`` -> ``(PromptEncoder, MaskDecoder)`` (see
+    :func:`segkit.models.promptable.sam_parts_from_transformers`; the ViT image encoder stays in
+    ``transformers``).
+
+    Raises:
+        TypeError: a model class with no segkit counterpart (the message lists the supported ones).
+    """
+    name = type(hf_model).__name__
+    if name not in _TRANSFORMERS_CONVERTERS:
+        raise TypeError(f"from_transformers supports {sorted(_TRANSFORMERS_CONVERTERS)}, got {name}")
+    return _TRANSFORMERS_CONVERTERS[name](hf_model)

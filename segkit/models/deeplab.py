@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segkit.models._utils import SegmentationModel, check_num_classes
+from segkit._checks import check_num_classes, positive_int
+from segkit.models._utils import SegmentationModel
 from segkit.models.backbones import build_backbone
 
 
@@ -86,9 +87,9 @@ class ASPP(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int = 256, atrous_rates: Sequence[int] = (12, 24, 36)) -> None:
         super().__init__()
-        rates = tuple(atrous_rates)
-        if not rates or any(not isinstance(r, int) or r < 1 for r in rates):
-            raise ValueError(f"atrous_rates must be positive ints, got {atrous_rates!r}")
+        rates = tuple(positive_int(rate, f"atrous_rates[{i}]") for i, rate in enumerate(atrous_rates))
+        if not rates:
+            raise ValueError(f"atrous_rates must hold at least one rate, got {atrous_rates!r}")
         self.branches = nn.ModuleList(
             [ConvBNReLU(in_channels, out_channels, 1)]
             + [ASPPConv(in_channels, out_channels, rate) for rate in rates]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from segkit.models._utils import SegmentationModel, check_num_classes
+from segkit._checks import check_num_classes, positive_int
+from segkit.models._utils import SegmentationModel
 from segkit.models.backbones import build_backbone
 
 FCN_VARIANTS = ("32s", "16s", "8s", "dilated")
@@ -46,8 +47,7 @@ def bilinear_kernel(in_channels: int, out_channels: int, kernel_size: int) -> to
             f"a bilinear kernel maps each channel to itself, so in_channels must equal out_channels, "
             f"got {in_channels} and {out_channels}"
         )
-    if kernel_size < 1:
-        raise ValueError(f"kernel_size must be >= 1, got {kernel_size}")
+    kernel_size = positive_int(kernel_size, "kernel_size")
     factor = (kernel_size + 1) // 2
     center = factor - 1 if kernel_size % 2 == 1 else factor - 0.5
     taps = 1 - (torch.arange(kernel_size, dtype=torch.float32) - center).abs() / factor  # (k,)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from segkit.models._utils import SegmentationModel, check_num_classes
+from segkit._checks import check_num_classes, positive_int
+from segkit.models._utils import SegmentationModel
 
 
 class DoubleConv(nn.Sequential):
@@ -89,8 +90,7 @@ class UNet(SegmentationModel):
         super().__init__()
         check_num_classes(num_classes)
         for name, value in (("in_channels", in_channels), ("base_channels", base_channels), ("depth", depth)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            positive_int(value, name)
         self.num_classes, self.in_channels = num_classes, in_channels
         self.stride, self.pad_input = 2**depth, True
         self.config = {

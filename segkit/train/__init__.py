@@ -11,7 +11,7 @@ from segkit.train.budget import TimeBudget
 from segkit.train.checkpoint import load_checkpoint, save_checkpoint
 from segkit.train.cli import main
 from segkit.train.loop import EarlyStopping, evaluate, fit, split_batch
-from segkit.train.schedules import cosine_factor, make_scheduler, poly_factor
+from segkit.train.schedules import budget_scheduler, cosine_factor, make_scheduler, poly_factor
 
 __all__ = [
     "fit",
@@ -20,6 +20,7 @@ __all__ = [
     "EarlyStopping",
     "TimeBudget",
     "make_scheduler",
+    "budget_scheduler",
     "poly_factor",
     "cosine_factor",
     "save_checkpoint",

@@ -2,20 +2,23 @@
 
 A step count means different amounts of work on a laptop, a busy grader and a GPU; a time budget
 is what a deadline, a leaderboard or an on-device training job really gives you. Use it as a loop
-condition, and its ``fraction`` as the progress of a schedule that must end when the time does::
+condition, and its ``fraction`` as the progress of a schedule that must end when the time does
+(:func:`segkit.train.schedules.budget_scheduler`)::
 
-    budget = TimeBudget(60)
+    budget = TimeBudget(60, clock=time.process_time)            # 60 CPU seconds
+    scheduler = budget_scheduler("poly", optimizer, budget)     # lr = base_lr * (1 - fraction) ** 0.9
     while not budget.expired:
-        lr = base_lr * poly_factor_of(budget.fraction)
-        ...one step...
+        ...one step: forward, loss, backward, optimizer.step()...
+        scheduler.step()
 
 Built in lessons/12-capstone.
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import Callable
+
+from segkit._checks import check_number
 
 
 class TimeBudget:
@@ -30,9 +33,7 @@ class TimeBudget:
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
-            raise ValueError(f"seconds must be a positive finite number, got {seconds!r}")
-        self.seconds = float(seconds)
+        self.seconds = check_number(seconds, "seconds", positive=True)
         self._clock = clock
         self.start = clock()
 

@@ -1,8 +1,8 @@
 """Publish a trained model to segkit's zoo: float16 weights plus a manifest record.
 
-The zoo's reading side (``load_model``, the manifest format) lives in :mod:`segkit.inference`;
-this writing side needs training's ``evaluate``, so it lives here and the dependency runs one
-way only: ``segkit.train`` imports ``segkit.inference``, never the reverse.
+The zoo's reading side (``load_model``, the manifest format) lives in :mod:`segkit.zoo`; this
+writing side needs training's ``evaluate``, so it lives here and the dependency runs one way
+only: ``segkit.train`` imports ``segkit.zoo`` and ``segkit.inference``, never the reverse.
 Called by ``python -m segkit.train --export``; built in lessons/11-pretrained-and-deployment.
 """
 from __future__ import annotations
@@ -19,8 +19,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from segkit.assets import sha256
 from segkit.data import load_frozen_split
-from segkit.inference import MANIFEST, Segmenter, build_zoo_model, model_device, read_manifest, sha256
+from segkit.inference import Segmenter, model_device
+from segkit.zoo import MANIFEST, build_zoo_model, read_manifest
 from segkit.train.distributed import unwrap
 from segkit.train.loop import evaluate
 

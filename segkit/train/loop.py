@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from segkit._checks import positive_int
 from segkit.device import get_device, seed_everything
 from segkit.losses import CrossEntropyLoss
 from segkit.metrics import SegmentationMetrics
@@ -142,9 +143,7 @@ class EarlyStopping:
     """Stop when the watched score has not improved for ``patience`` epochs in a row."""
 
     def __init__(self, patience: int | None) -> None:
-        if patience is not None and (not isinstance(patience, int) or patience < 1):
-            raise ValueError(f"early_stopping patience must be a positive int or None, got {patience!r}")
-        self.patience = patience
+        self.patience = None if patience is None else positive_int(patience, "early_stopping (patience in epochs, or None)")
         self.best = float("-inf")
         self.bad_epochs = 0
 
@@ -222,8 +221,7 @@ def fit(
         "epoch_time" (seconds, validation included) and, with ``val_loader``, "val_loss",
         "val_miou", "val_pixel_accuracy". :func:`segkit.viz.plot_history` plots it.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs = positive_int(epochs, "epochs")
     if early_stopping is not None and val_loader is None:
         raise ValueError("early_stopping watches the validation mIoU: pass a val_loader too")
     if resume and checkpoint is None:

@@ -7,23 +7,10 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config import Config
 
 from segkit.course.authoring import notebook as nb
 from segkit.course.config import BADGE_CELL_ID, SETUP_CELL_ID, Course, CourseError
-from segkit.course.nbgrader_settings import configure
-
-def nbgrader_api(root: Path, *, use_db: bool = True) -> NbGraderAPI:
-    """An in-process nbgrader API for the course at ``root`` with the course's settings."""
-    config = Config()
-    configure(config, root)
-    if not use_db:
-        config.GenerateAssignment.no_database = True
-        config.SaveCells.enabled = False
-    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-
+from segkit.course.nbgrader_settings import nbgrader_api
 
 def clean_source(course: Course, unit: str) -> bool:
     """Tidy a source notebook in place; True if the file changed.

@@ -8,24 +8,28 @@ One submission goes through, in order (one module each)::
     scan       static scan of the learner's cells for tools that tamper with tests
     execute    cell by cell in a confined kernel (segkit.course.sandbox), tripwires, replays
     budget     a hand-in's CPU budget and the block of cells scored from it
-    score      points by nbgrader's rules, redaction of quoted hidden tests
-    record     the autograded notebook, gradebook rows and feedback HTML
+    score      points by the trusted rules, redaction of quoted hidden tests
+    record     the autograded notebook (sanitize: inert in any browser), gradebook rows and feedback HTML
     classrun   grade_one (the pipeline above) and grade_class (a class, in parallel)
 
 ``environment`` holds the one kernel environment shared by the grader, ``submit`` and the
 wrong-answer harness.
 """
-from segkit.course.grading.assemble import assemble, read_submission, reattach_metadata
+from segkit.course.grading.assemble import assemble as assemble_notebook
+from segkit.course.grading.assemble import read_submission, reattach_metadata
 from segkit.course.grading.classrun import Outcome, collect, grade_class, grade_one, student_name, summary
-from segkit.course.grading.execute import execute
-from segkit.course.grading.record import record
+from segkit.course.grading.execute import execute as execute_notebook
+from segkit.course.grading.record import record as record_outcome
 from segkit.course.grading.reference import Reference
 from segkit.course.grading.scan import tamper_findings
-from segkit.course.grading.score import CellScore, ScoreTotals, error_line, redact_hidden, score
+from segkit.course.grading.score import CellScore, ScoreTotals, error_line, redact_hidden
+from segkit.course.grading.score import score as score_notebook
 from segkit.course.sandbox import Limits, Mode, detect
 
+# The steps are re-exported under names that do not shadow their modules (grading.score is the
+# module; grading.score_notebook its function).
 __all__ = [
-    "CellScore", "Limits", "Mode", "Outcome", "Reference", "ScoreTotals", "assemble", "collect", "detect",
-    "error_line", "execute", "grade_class", "grade_one", "read_submission", "reattach_metadata", "record",
-    "redact_hidden", "score", "student_name", "summary", "tamper_findings",
+    "CellScore", "Limits", "Mode", "Outcome", "Reference", "ScoreTotals", "assemble_notebook", "collect", "detect",
+    "error_line", "execute_notebook", "grade_class", "grade_one", "read_submission", "reattach_metadata",
+    "record_outcome", "redact_hidden", "score_notebook", "student_name", "summary", "tamper_findings",
 ]

@@ -38,10 +38,15 @@ SCORER_UID_OFFSET = 200_000  # the scorer runs as another uid than the learner's
 
 
 def cell_timeout(cell: nbformat.NotebookNode, ref: Reference, limits: Limits) -> int:
-    """From the released notebook's cell (never the learner's), capped by the instructor's limit."""
-    gid = cells.grade_id(cell)
-    released = next((c for c in ref.release.cells
-                     if (gid and cells.grade_id(c) == gid) or (not gid and c.get("id") == cell.get("id") and c.source == cell.source)), None)
+    """From the released notebook's cell (never the learner's), capped by the instructor's limit.
+
+    The released cell is found by grade id, else by cell id (a learner who edits a training cell
+    keeps its timeout), else by identical source (a copy that lost its ids)."""
+    gid, cid = cells.grade_id(cell), cell.get("id")
+    released = next((c for c in ref.release.cells if gid and cells.grade_id(c) == gid), None) if gid else None
+    if released is None and not gid:
+        released = next((c for c in ref.release.cells if cid and c.get("id") == cid and not cells.grade_id(c)), None) \
+            or next((c for c in ref.release.cells if c.source == cell.source), None)
     return min(cells.timeout(released) if released is not None else cells.DEFAULT_CELL_TIMEOUT, limits.cell_timeout)
 
 
@@ -174,8 +179,16 @@ class Kernel:
         return getattr(proc, "pid", None)
 
     def run(self, cell, index: int, timeout: int):
+        """Execute ``cell`` as the notebook's cell ``index``. nbclient stores the cell it ran at that
+        index; the notebook keeps its own cell (a sealed copy or the scorer's cell is not it)."""
         self.client.timeout = timeout
-        return self.client.execute_cell(cell, index)
+        cells_ = self.client.nb["cells"]
+        held = cells_[index] if 0 <= index < len(cells_) else None
+        try:
+            return self.client.execute_cell(cell, index)
+        finally:
+            if held is not None:
+                cells_[index] = held
 
     def run_test(self, cell, index: int, timeout: int, name: str):
         """Run test ``cell`` sealed (see :mod:`segkit.course.grading.guard`); the cell keeps its source."""
@@ -284,7 +297,10 @@ class Run:
             self.timed(self.start_kernel(), cell, index, test=gid in self.ref.locked_sources and cells.is_test(cell))
         except (CellTimeoutError, DeadKernelError, RuntimeError) as err:
             timed_out = isinstance(err, CellTimeoutError)
+            over = self.budget is not None and self.meter is not None and self.budget.counting \
+                and self.meter.seconds() > self.budget.seconds
             reason = (f"the submission used its {self.limits.wall_seconds} s" if time.monotonic() > self.deadline else
+                      f"stopped: the notebook used its {self.budget.seconds} CPU seconds" if over else
                       f"timed out after {cell_timeout(cell, self.ref, self.limits)} s" if timed_out else
                       "the kernel died (os._exit, a crash or too much memory)")
             fail(cell, "CellTimeoutError" if timed_out else "DeadKernelError", reason)
@@ -381,26 +397,43 @@ class Run:
         return self.kernel
 
     def timed(self, kernel: Kernel, cell, index: int, test: bool = False) -> None:
-        """Run one cell; up to the end of the hand-in, the CPU time used is the budget's spending:
-        the submission's cgroup since its creation (every process, every kernel start), or where
-        there is none, the CPU time of the kernel's process tree during the cell (wall time as the
-        last resort)."""
+        """Run one cell; up to the end of the hand-in, the CPU time used is the budget's spending.
+
+        With the submission's cgroup (every process, every kernel start, since its creation) the
+        budget is also the kill switch: a watchdog kills the kernel as soon as the budget is spent,
+        and the cell's wall-clock limit is only the instructor's cap (a sleeping loop), so a
+        busy grading machine does not kill a notebook that stays within its CPU budget. Without a
+        cgroup, the CPU time of the kernel's process tree during the cell is added (wall time as
+        the last resort) and the released ``timeout-NNN`` tags are the kill switch."""
         counting = self.budget is not None and self.budget.counting
-        timeout = cell_timeout(cell, self.ref, self.limits)
+        metered = counting and self.meter is not None
+        timeout = self.limits.cell_timeout if metered else cell_timeout(cell, self.ref, self.limits)
         pid = kernel.pid
-        cpu = tree_cpu_seconds(pid) if counting and pid and self.meter is None else None
+        cpu = tree_cpu_seconds(pid) if counting and pid and not metered else None
         wall = time.monotonic()
+        stop = threading.Event()
+        if metered:
+            threading.Thread(target=self._watch_budget, args=(kernel, stop), daemon=True).start()
         try:
             if test:
                 kernel.run_test(cell, index, timeout, cells.grade_id(cell))
             else:
                 kernel.run(cell, index, timeout)
         finally:
-            if counting and self.meter is not None:
+            stop.set()
+            if metered:
                 self.budget.spent = self.meter.seconds()
             elif counting:
                 after = tree_cpu_seconds(pid) if cpu is not None else None
                 self.budget.spent += (after - cpu) if after is not None else (time.monotonic() - wall)
+
+    def _watch_budget(self, kernel: Kernel, stop: threading.Event) -> None:
+        while not stop.wait(0.5):
+            if self.meter.seconds() > self.budget.seconds:
+                self.events.append(f"budget: the kernel was stopped when the notebook had used its "
+                                   f"{self.budget.seconds} CPU seconds")
+                kernel.kill()
+                return
 
     def stop_kernel(self) -> None:
         if self.timer is not None:

@@ -84,13 +84,16 @@ def grade_cell(cell: nbformat.NotebookNode, *, partial: bool = False) -> tuple[f
     ``partial``: the released cell ends with an expression, so its last result is a partial score.
     """
     max_points = cells.points(cell)
+    if cell.get("cell_type") != "code" or cells.is_answer(cell):
+        return 0.0, max_points, "graded by hand"  # a written answer: the instructor gives its points
     failure = first_failure(cell)
     if failure:
         return 0.0, max_points, failure
     if partial:
         results = [o for o in cell.get("outputs", []) if o.output_type == "execute_result"]
         if results:
-            text = str(results[-1].get("data", {}).get("text/plain", "")).strip()
+            text = results[-1].get("data", {}).get("text/plain", "")
+            text = ("".join(text) if isinstance(text, list) else str(text)).strip()  # nbformat multiline
             try:
                 value = float(text)
             except ValueError:

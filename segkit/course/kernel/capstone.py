@@ -163,7 +163,7 @@ def _live_descendants(root: int) -> list[tuple[int, str]]:
 def zoo_match(model: nn.Module) -> str | None:
     """The name of the zoo model most of whose weights ``model`` carries (|cosine| >= 0.9 between
     same-shaped tensors, weighted by size), or None."""
-    from segkit.inference import ZOO_DIR, build_zoo_model, read_manifest
+    from segkit.zoo import ZOO_DIR, build_zoo_model, read_manifest
 
     mine: dict[tuple[int, ...], list[Tensor]] = {}
     for t in model.state_dict().values():
