@@ -3,11 +3,13 @@
 For each unit: lessons/ is in sync with solutions/, the solution notebook runs top to bottom
 without an error and earns full marks (a test cell tagged ``stretch``, the capstone's top tier, is
 beyond the reference solution and may be missed), and the untouched student notebook earns nothing.
+The solution's graded run is kept as the course website's execution cache (segkit.course.site).
 """
 from __future__ import annotations
 
 import pytest
 
+from segkit.course import site
 from segkit.course.authoring.check import check_course, describe
 from segkit.course.config import Course
 from segkit.course.authoring.notebook import read
@@ -37,6 +39,7 @@ def test_course_check_passes():
 @pytest.mark.notebook
 @pytest.mark.parametrize("unit", UNITS)
 def test_solution_runs_and_scores_full_marks(unit, tmp_path, record_property):
+    key = site.execution_key(COURSE, unit)
     result = submit(COURSE, unit, COURSE.source_notebook(unit), student="solution", feedback_root=tmp_path)
     record_property("notebook_seconds", result.seconds)
     assert not result.failure, result.failure
@@ -46,6 +49,8 @@ def test_solution_runs_and_scores_full_marks(unit, tmp_path, record_property):
     missed = {s.grade_id for s in result.scores if s.points < s.max_points}
     assert result.exit_code == FULL_MARKS or missed <= stretch, result.table()
     assert len(result.scores) >= 1
+    # the course website's pages show this run's outputs: `make site` after `make test` runs no notebook
+    site.store_execution(COURSE, unit, result.executed, key=key, seconds=result.seconds)
 
 
 @pytest.mark.slow

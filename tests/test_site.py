@@ -170,6 +170,19 @@ def test_execute_unit_honours_timeout_tags(tmp_path):
     assert time.monotonic() - start < 25, "the cell's timeout-2 tag applies"
 
 
+def test_a_run_made_elsewhere_serves_as_the_cache_entry(tmp_path):
+    course = _tiny_course(tmp_path / "course", "print('run by the site')")
+    cache = tmp_path / "cache"
+    graded = nb.read(course.source_notebook("00-demo"))
+    graded.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="run by the grader\n")]
+    path = site.store_execution(course, "00-demo", graded, seconds=12.5, cache_dir=cache)
+    shown = site.execute_unit(course, "00-demo", cache_dir=cache)  # no kernel starts: read back
+    assert shown.cells[0].outputs[0].text == "run by the grader\n"
+    assert shown.metadata[site.EXECUTION_METADATA]["ran_by"] == "grading"
+    site.store_execution(course, "00-demo", graded, key="made from older files", cache_dir=cache)
+    assert site._read_cached(path, site.execution_key(course, "00-demo")) is None, "a run of older files is not used"
+
+
 def test_a_failing_unit_does_not_stop_the_others(tmp_path):
     course = _tiny_course(tmp_path / "course", "print('fine')")
     broken = nb.read(course.source_notebook("00-demo"))

@@ -194,17 +194,36 @@ def _cached_or_run(course: Course, unit: str, cache_dir: Path | None = None, ref
     start = time.perf_counter()
     notebook = _run_solution(course, unit, timeout_scale)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    notebook.metadata[EXECUTION_METADATA] = {
-        "key": key,
+    _write_cached(path, notebook, key, {
         "wall_seconds": round(time.perf_counter() - start, 1),
         "kernel_cpu_seconds": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, one torch thread",
-    }
+        "ran_by": "segkit.course.site",
+    })
+    return notebook, True
+
+
+def _write_cached(path: Path, notebook: NotebookNode, key: str, facts: dict[str, Any]) -> None:
+    notebook.metadata[EXECUTION_METADATA] = {
+        "key": key, **facts, "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, one torch thread"}
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{unit}.{os.getpid()}.ipynb")
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.ipynb")
     nbformat.write(notebook, str(partial))
     os.replace(partial, path)
-    return notebook, True
+
+
+def store_execution(course: Course, unit: str, executed: NotebookNode, *, key: str | None = None,
+                    seconds: float = 0.0, ran_by: str = "grading", cache_dir: Path | None = None) -> Path:
+    """Keep ``executed``, a run of ``unit``'s solution notebook made elsewhere, as its cache entry,
+    so that the site does not run the notebook again: the course tests store the run the grader
+    made of each solution (tests/test_course_units.py), and ``make site`` after ``make test``
+    executes nothing. ``key``: the :func:`execution_key` taken before the run started (default:
+    now, for a run of the files as they are); its code cells are matched to the lesson's by cell id, and what a page shows of
+    them is decided by :func:`shows_outputs` as for the site's own runs."""
+    unit = course.require_unit(unit)
+    path = _cache_path(course, unit, cache_dir)
+    _write_cached(path, copy.deepcopy(executed), key or execution_key(course, unit),
+                  {"wall_seconds": round(seconds, 1), "ran_by": ran_by})
+    return path
 
 
 def execute_unit(course: Course, unit: str, *, cache_dir: Path | None = None, refresh: bool = False,
