@@ -31,7 +31,9 @@ from segkit.course.config import Course, CourseError
 from segkit.course.nbgrader_settings import HIDDEN_BLOCK, QUIET_KERNEL_ENV
 
 # sphinx-book-theme 1.4 uses an attribute Sphinx 11 removes; nothing to act on here.
-pytestmark = pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications")
+# sphinx.ext.napoleon reads autodoc's options the way Sphinx 11 removes (Sphinx 9.0's own code).
+pytestmark = [pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications"),
+              pytest.mark.filterwarnings("ignore:The mapping interface for autodoc options")]
 
 COURSE = Course.find()
 UNITS = COURSE.units()
@@ -314,7 +316,7 @@ def browser(built):
     missing = [what for what, ok in (("chromium", chromium), ("chromedriver", driver), ("selenium", webdriver)) if not ok]
     if missing:
         reason = (f"no real browser here ({', '.join(missing)} missing): apt-get install chromium chromium-driver, "
-                  "pip install -r requirements-site.txt (.ci/run does both)")
+                  "pip install -r requirements.txt (.ci/run installs the browser)")
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
