@@ -5,9 +5,10 @@ solution's outputs where they reveal nothing), link rewriting, the execution cac
 throw-away course, and the leak scan on a planted line.
 
 The tests marked ``site`` build the whole site (every solution notebook executed, or read from the
-cache) and open every page in a real browser (Debian's Chromium through Selenium). They take
-minutes, so they run only when selected: ``make site-test`` (``pytest -m site tests/test_site.py``),
-which ``.ci/run`` calls after ``make test``.
+cache) and open every page in a real browser (Debian's Chromium through Selenium). They run only
+when selected: ``make site-test`` (``pytest -m site tests/test_site.py``), which ``.ci/run`` calls
+after ``make test``: the solution tests of ``make test`` leave their graded runs in the cache, so
+no notebook runs again and the site test takes about 2 minutes (25 from an empty cache).
 """
 from __future__ import annotations
 
@@ -246,7 +247,7 @@ def _selected(config) -> bool:
 @pytest.fixture(scope="session")
 def built(request):
     if not _selected(request.config):
-        pytest.skip("builds the whole site (minutes): run `make site-test` (pytest -m site tests/test_site.py)")
+        pytest.skip("builds the whole site: run `make site-test` (pytest -m site tests/test_site.py; .ci/run runs it after make test)")
     start = time.perf_counter()
     report = site.build(COURSE, jobs=min(2, os.cpu_count() or 1))
     report.seconds = time.perf_counter() - start

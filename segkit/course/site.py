@@ -11,7 +11,8 @@
 - :func:`execute_unit` runs a solution notebook the way the grader's kernels run (quiet
   environment, one torch thread, ``timeout-NNN`` tags) and keeps the result in ``.cache/executed/``
   under a key of the unit's files, segkit's files, ``datasets/`` and the Python/torch/numpy
-  versions: an unchanged unit is not run again, a changed one is;
+  versions: an unchanged unit is not run again, a changed one is; :func:`store_execution` keeps a
+  run made elsewhere (the course tests' graded run of each solution) as that cache entry;
 - Sphinx with MyST-NB renders the staged sources (``.cache/site/src``, settings in
   ``docs/site/conf.py``); formulas become MathML at build time, so no page loads anything from
   another host;
