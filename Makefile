@@ -18,6 +18,8 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Course List and Assignment List, which need a class's exchange); Validate stays. It changes
 # nothing in .venv, so make lab-instructor gets every panel.
 SELF_STUDY_CONFIG := $(CURDIR)/.jupyter/self-study
+# The course website's tools (requirements-site.txt), installed into the same .venv on first use.
+SITE_STAMP := $(VENV)/.site-installed
 # Kernels' waiting torch threads sleep instead of spinning for a core that other work holds
 # (segkit.get_device() then uses one thread per idle core on machines with more than 2 cores).
 OMP_WAIT_POLICY ?= PASSIVE
@@ -25,7 +27,7 @@ OMP_WAIT_POLICY ?= PASSIVE
 INSTRUCTOR_PLUGINS := @jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list @jupyter/nbgrader:assignment-list
 INSTRUCTOR_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list nbgrader.server_extensions.assignment_list
 
-.PHONY: install lab lab-instructor test release check benchmarks clean
+.PHONY: install lab lab-instructor test release check benchmarks clean site site-test
 
 install: $(STAMP) $(SAMPLES)
 
@@ -50,6 +52,21 @@ lab-instructor: $(STAMP) $(SAMPLES)
 
 test: $(STAMP) $(SAMPLES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)
+
+# The course website in _site/ (docs/website.md): every solution notebook executed (cached in
+# .cache/executed/ until the unit or segkit changes), the lessons' pages with those outputs, the
+# guides and the API reference, then a scan for any line of a solution or hidden test.
+site: $(SITE_STAMP) $(SAMPLES)
+	$(BIN)/python -m segkit.course.site build $(SITE_ARGS)
+
+# Builds the site and opens every page in Chromium (apt-get install chromium chromium-driver);
+# kept out of `make test` for its time; .ci/run runs it after make test.
+site-test: $(SITE_STAMP) $(SAMPLES)
+	$(BIN)/python -m pytest -m site -rP tests/test_site.py $(ARGS)
+
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(BIN)/python -m pip install --quiet -r requirements-site.txt
+	touch $@
 
 release: $(STAMP)
 	$(BIN)/python -m segkit.course release $(UNITS)

@@ -11,12 +11,13 @@ environment with Colab's preinstalled packages, a stand-in ``google.colab`` and 
 the setup cell's own ``pip install --no-deps git+...`` (non-editable), without the repository's
 ``datasets/`` or source tree, unconfined so that ``segkit.data.samples.prepare()`` reaches PyPI as on
 Colab, with a fresh ``$HOME`` per notebook (each unit must fetch the real samples it uses).
+The solution's graded run is kept as the course website's execution cache (segkit.course.site).
 """
 from __future__ import annotations
 
 import pytest
 
-from segkit.course import grading
+from segkit.course import site
 from segkit.course.authoring.check import check_course, describe
 from segkit.course.config import Course
 from segkit.course.authoring.notebook import read
@@ -76,15 +77,7 @@ def test_failed_claims_reads_the_claim_records():
 def test_solution_runs_on_colab_and_scores_full_marks(unit, tmp_path, record_property, colab_kernel_python,
                                                        monkeypatch):
     monkeypatch.setenv(KERNEL_PYTHON_VARIABLE, str(colab_kernel_python))
-    outcomes = []  # the graded run's executed notebook, kept to read its claim records (no second run)
-
-    def grade_class(*args, **kwargs):
-        graded = original(*args, **kwargs)
-        outcomes.extend(graded)
-        return graded
-
-    original = grading.grade_class
-    monkeypatch.setattr(grading, "grade_class", grade_class)
+    key = site.execution_key(COURSE, unit)
     result = submit(COURSE, unit, COURSE.source_notebook(unit), student="solution", feedback_root=tmp_path,
                     mode=COLAB_MODE)
     record_property("notebook_seconds", result.seconds)
@@ -96,9 +89,11 @@ def test_solution_runs_on_colab_and_scores_full_marks(unit, tmp_path, record_pro
     missed = {s.grade_id for s in result.scores if s.points < s.max_points}
     assert result.exit_code == FULL_MARKS or missed <= stretch, result.table()
     assert len(result.scores) >= 1
-    assert outcomes and outcomes[0].executed, "the graded run's executed notebook was not kept"
-    failed = failed_claims(outcomes[0].executed)
+    assert result.executed is not None, "the graded run's executed notebook was not kept"
+    failed = failed_claims(result.executed)
     assert not failed, "the prose states numbers this run does not give:\n" + "\n".join(failed)
+    # the course website's pages show this run's outputs: `make site` after `make test` runs no notebook
+    site.store_execution(COURSE, unit, result.executed, key=key, seconds=result.seconds)
 
 
 @pytest.mark.slow

@@ -44,6 +44,7 @@ class SubmitResult(ScoreTotals):
     failure: str = ""  # why grading failed, if it did
     notes: list[str] = field(default_factory=list)  # sandbox mode, repairs made to the notebook
     review: list[str] = field(default_factory=list)  # why the instructor's grader would withhold the score
+    executed: nbformat.NotebookNode | None = None  # the graded run (the course website reuses a solution's)
 
     @property
     def exit_code(self) -> int:
@@ -143,7 +144,8 @@ def submit(
             result.failure = outcome.rejected
             result.seconds = time.perf_counter() - start
             return result
-        result.errors = cell_errors(nbformat.from_dict(outcome.executed))
+        result.executed = nbformat.from_dict(outcome.executed)
+        result.errors = cell_errors(result.executed)
         result.scores = list(outcome.scores)
         html = scratch.root / "feedback" / student / unit / f"{unit}.html"
         if html.is_file():
