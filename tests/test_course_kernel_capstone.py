@@ -20,6 +20,18 @@ from segkit.data import load_frozen_split
 from segkit.models import build_model
 
 
+@pytest.fixture(autouse=True)
+def _only_this_tests_processes(monkeypatch):
+    """In a learner's kernel every child process is the learner's; in a pytest worker, processes
+    other tests left (a multiprocessing resource tracker, a compile worker) are not this test's."""
+    from segkit.course.kernel import capstone
+
+    before = {pid for pid, _ in capstone._live_descendants(os.getpid())}
+    original = capstone._live_descendants
+    monkeypatch.setattr(capstone, "_live_descendants",
+                        lambda root: [(pid, name) for pid, name in original(root) if pid not in before])
+
+
 class Oracle(nn.Module):
     """Returns one-hot logits of fixed labels for the split it is given (found by matching images)."""
 
