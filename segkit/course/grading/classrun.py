@@ -20,7 +20,7 @@ from segkit.course.grading.execute import execute
 from segkit.course.grading.record import record
 from segkit.course.grading.reference import Reference
 from segkit.course.grading.scan import tamper_findings
-from segkit.course.grading.feedback import compose, visible_notebook, without_tripwires
+from segkit.course.grading.feedback import compose, visible_notebook
 from segkit.course.grading.score import CellScore, ScoreTotals, learner_lines, redact_hidden, score
 from segkit.course.sandbox import Limits, Mode, detect
 
@@ -69,7 +69,6 @@ def grade_one(student: str, notebook_path: Path, ref: Reference, unit_dir: Path,
         if feedback_run:
             visible, visible_nonces, _ = execute(visible_notebook(notebook, ref), ref, unit_dir, limits, mode,
                                                  pythonpath, home_seed)
-            without_tripwires(visible, visible_nonces)
             outcome.feedback = json.loads(nbformat.writes(compose(visible, executed, ref, outcome.scores,
                                                                   visible_nonces)))
     except CourseError as err:

@@ -33,17 +33,6 @@ def visible_notebook(notebook: nbformat.NotebookNode, ref: Reference) -> nbforma
     return visible
 
 
-def without_tripwires(run: nbformat.NotebookNode, nonces: dict[str, str]) -> nbformat.NotebookNode:
-    """``run`` with each test cell's tripwire error removed (the grader's own, and it would make every
-    visible cell look failed, hiding the hidden-test line :func:`compose` adds)."""
-    for cell in run.cells:
-        nonce = nonces.get(cells.grade_id(cell))
-        if nonce:
-            cell.outputs = [o for o in cell.get("outputs", []) if not (
-                o.output_type == "error" and o.get("ename") == "AssertionError" and o.get("evalue") == nonce)]
-    return run
-
-
 def compose(visible_run: nbformat.NotebookNode, graded_run: nbformat.NotebookNode, ref: Reference,
             scores: list[CellScore], visible_nonces: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """The learner's feedback notebook: the visible run's outputs (its tripwires, ``visible_nonces``,
